@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.functional import cached_property
+
+
+class Team(models.Model):
+    class Kind(models.TextChoices):
+        MEDICAL_AFFAIRS = "medical_affairs", "Medical affairs"
+        CLINICAL_LIAISON = "clinical_liaison", "Clinical liaison"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    managers = models.ManyToManyField("accounts.User", related_name="managed_teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        MSL = "msl", "Medical Science Liaison"
+        CLINICAL_LIAISON = "clinical_liaison", "Clinical liaison"
+        MANAGER = "manager", "Manager"
+        ADMIN = "admin", "Administrator"
+
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.MSL, db_index=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members")
+    job_title = models.CharField(max_length=120, blank=True)
+    credentials = models.CharField(max_length=60, blank=True, help_text="e.g. RN, LPN, PharmD, MD, PhD")
+    phone = models.CharField(max_length=40, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+    @property
+    def is_msl(self) -> bool:
+        return self.role == self.Role.MSL
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.role == self.Role.CLINICAL_LIAISON
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == self.Role.MANAGER
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_superuser
+
+    @cached_property
+    def scope_team_ids(self) -> frozenset[int] | None:
+        """Teams whose records this user may see; None means every team (administrators).
+
+        A manager sees the teams they lead (and their own, if any); anyone else their own team.
+        Cached per user object, so per request: views and querysets call it freely.
+        """
+        if self.is_admin_role:
+            return None
+        ids = set(self.managed_teams.values_list("id", flat=True)) if self.is_manager else set()
+        if self.team_id:
+            ids.add(self.team_id)
+        return frozenset(ids)
+
+    def sees_team(self, team_id: int | None) -> bool:
+        scope = self.scope_team_ids
+        return scope is None or team_id in scope
+
+    @property
+    def sees_medical_affairs(self) -> bool:
+        """MSL-side records (interactions, insights, inquiries): MSLs, managers, admins."""
+        return self.role in (self.Role.MSL, self.Role.MANAGER, self.Role.ADMIN) or self.is_superuser
+
+    @property
+    def sees_phi(self) -> bool:
+        """Patient health information: clinical liaisons, managers, admins. Never MSLs."""
+        return self.role in (self.Role.CLINICAL_LIAISON, self.Role.MANAGER, self.Role.ADMIN) or self.is_superuser

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.views import home
+
+from .health import healthz
+
+admin.site.site_header = "Liaison CRM administration"
+admin.site.site_title = "Liaison CRM admin"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("physicians/", include("physicians.urls")),
+    path("patients/", include("patients.urls")),
+    path("outreach/", include("outreach.urls")),
+    path("reporting/", include("reporting.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,169 @@
+"""Follow-ups (with their reminder and escalation stamps) and in-app notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user) -> FollowUpQuerySet:
+        """Own follow-ups; a manager's teams'; everything for admins.
+
+        A follow-up about a patient case is never visible to someone who may not see PHI,
+        whoever owns it.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        scope = user.scope_team_ids
+        if scope is None:
+            qs = self
+        elif user.is_manager:
+            qs = self.filter(Q(owner=user) | Q(team__in=scope))
+        else:
+            qs = self.filter(owner=user)
+        if not user.sees_phi:
+            qs = qs.filter(case__isnull=True)
+        if not user.sees_medical_affairs:
+            qs = qs.filter(interaction__isnull=True, inquiry__isnull=True)
+        return qs
+
+    def open(self) -> FollowUpQuerySet:
+        return self.filter(status=FollowUpStatus.OPEN)
+
+    def due_unreminded(self, now=None) -> FollowUpQuerySet:
+        return self.filter(status=FollowUpStatus.OPEN, reminded_at__isnull=True, due_at__lte=now or timezone.now())
+
+
+class FollowUp(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups")
+    # The owner's team, kept in step by the services: managers' lists and escalations filter on it.
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    title = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    # What it concerns: at most one of these (or none, for a personal task).
+    physician = models.ForeignKey(
+        "physicians.Physician", on_delete=models.CASCADE, null=True, blank=True, related_name="follow_ups"
+    )
+    interaction = models.ForeignKey(
+        "physicians.Interaction", on_delete=models.CASCADE, null=True, blank=True, related_name="follow_ups"
+    )
+    inquiry = models.ForeignKey(
+        "physicians.MedicalInquiry", on_delete=models.CASCADE, null=True, blank=True, related_name="follow_ups"
+    )
+    case = models.ForeignKey(
+        "patients.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+
+    # Set when a service-level rule created it: with `rule_key` it makes the rule idempotent.
+    rule = models.CharField(max_length=40, blank=True)
+    rule_key = models.CharField(max_length=120, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Compare-and-set stamps: exactly one process sets each, and only that process sends.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_at"], name="followup_owner_status_due_idx"),
+            models.Index(fields=["team", "status", "due_at"], name="followup_team_status_due_idx"),
+            # The dispatcher's scan: open, never reminded, by due date.
+            models.Index(
+                fields=["due_at"],
+                name="followup_due_unreminded_idx",
+                condition=Q(status="open", reminded_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="followup_due_unescalated_idx",
+                condition=Q(status="open", escalated_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="followup_concerns_at_most_one",
+                condition=(
+                    Q(physician__isnull=True, interaction__isnull=True, inquiry__isnull=True)
+                    | Q(physician__isnull=True, interaction__isnull=True, case__isnull=True)
+                    | Q(physician__isnull=True, inquiry__isnull=True, case__isnull=True)
+                    | Q(interaction__isnull=True, inquiry__isnull=True, case__isnull=True)
+                ),
+            ),
+            # A rule never opens a second follow-up for the same thing while one is open.
+            models.UniqueConstraint(
+                fields=["rule", "rule_key"],
+                name="followup_rule_unique_open",
+                condition=Q(status="open") & ~Q(rule=""),
+            ),
+            models.CheckConstraint(
+                name="followup_done_has_completion",
+                condition=~Q(status="done", completed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == FollowUpStatus.OPEN and self.due_at < timezone.now()
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> NotificationQuerySet:
+        return self.filter(user=user) if user.is_authenticated else self.none()
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder"
+        ESCALATION = "escalation", "Escalation"
+        INSIGHT_STATUS = "insight_status", "Insight status"
+        ASSIGNMENT = "assignment", "Assignment"
+        INFO = "info", "Information"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.INFO)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_date_idx"),
+            models.Index(fields=["user"], name="notification_unread_idx", condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

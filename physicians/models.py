@@ -1,0 +1,416 @@
+"""Medical affairs records: institutions, physicians (HCPs/KOLs), products, interactions,
+insights, medical inquiries, sales-team trainings, clinical trials and their sites."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from .choices import (
+    Channel,
+    ConsentChannel,
+    ConsentStatus,
+    DeliveryMethod,
+    InquiryPriority,
+    InquiryStatus,
+    InsightStatus,
+    InstitutionKind,
+    KolTier,
+    ProductStatus,
+    Sentiment,
+    SiteStatus,
+    SponsorType,
+    Theme,
+    TrialPhase,
+)
+from .npi import validate_npi
+
+
+def _medical_affairs_scope(qs: models.QuerySet, user, team_field: str = "team") -> models.QuerySet:
+    """MSL-side records: visible to medical affairs staff of the record's team and their managers."""
+    if not user.is_authenticated or not user.sees_medical_affairs:
+        return qs.none()
+    scope = user.scope_team_ids
+    if scope is None:
+        return qs
+    return qs.filter(**{f"{team_field}__in": scope})
+
+
+class TherapeuticArea(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InstitutionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> InstitutionQuerySet:
+        # Institutions are reference data (and referral sources): every signed-in role reads them.
+        return self if user.is_authenticated else self.none()
+
+
+class Institution(models.Model):
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=InstitutionKind.choices, default=InstitutionKind.HOSPITAL)
+    city = models.CharField(max_length=100)
+    state = models.CharField("state / region", max_length=100, blank=True)
+    country = models.CharField(max_length=100, default="United States")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InstitutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "city"]
+        constraints = [models.UniqueConstraint(fields=["name", "city"], name="institution_unique_name_city")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.city})"
+
+
+class PhysicianQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PhysicianQuerySet:
+        # Physicians are shared reference data: MSLs work them, liaisons pick them as referral
+        # sources. What is *said* to them (interactions, insights, inquiries) is scoped.
+        return self if user.is_authenticated else self.none()
+
+
+class Physician(models.Model):
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    credentials = models.CharField(max_length=60, blank=True, help_text="e.g. MD, DO, PhD")
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_npi],
+        help_text="10-digit National Provider Identifier",
+    )
+    specialty = models.CharField(max_length=120, blank=True, db_index=True)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.SET_NULL, null=True, blank=True, related_name="physicians"
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    kol_tier = models.PositiveSmallIntegerField("KOL tier", choices=KolTier.choices, default=KolTier.UNRANKED)
+    therapeutic_areas = models.ManyToManyField(TherapeuticArea, blank=True, related_name="physicians")
+    scientific_interests = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_physicians",
+        verbose_name="owning MSL",
+    )
+    is_active = models.BooleanField("active", default=True)
+    # Kept by physicians.services.log_interaction: sorting and "not contacted in N days" must
+    # not aggregate a million interactions per page.
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PhysicianQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="physician_name_idx"),
+            models.Index(fields=["owner", "last_name"], name="physician_owner_name_idx"),
+            models.Index(fields=["kol_tier", "last_interaction_at"], name="physician_tier_contact_idx"),
+            models.Index(fields=["last_interaction_at"], name="physician_last_contact_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        base = f"Dr. {self.first_name} {self.last_name}"
+        return f"{base}, {self.credentials}" if self.credentials else base
+
+
+class ContactConsent(models.Model):
+    """Consent to be contacted, per channel. No row for a channel means not recorded (allowed)."""
+
+    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(max_length=16, choices=ConsentChannel.choices)
+    status = models.CharField(max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.GRANTED)
+    recorded_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        ordering = ["channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["physician", "channel"], name="consent_unique_physician_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.get_status_display()} ({self.recorded_on})"
+
+
+class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProductQuerySet:
+        return self if user.is_authenticated else self.none()
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    generic_name = models.CharField(max_length=120, blank=True)
+    therapeutic_area = models.ForeignKey(
+        TherapeuticArea, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+    )
+    status = models.CharField(max_length=16, choices=ProductStatus.choices, default=ProductStatus.MARKETED)
+    indications = models.TextField(blank=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> InteractionQuerySet:
+        return _medical_affairs_scope(self, user)
+
+
+class Interaction(models.Model):
+    physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="interactions")
+    msl = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="interactions", verbose_name="MSL"
+    )
+    # The MSL's team when the visit was logged: scoping and team reports filter on it directly.
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="interactions")
+    occurred_at = models.DateTimeField("date and time", default=timezone.now)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.IN_PERSON)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "duration (minutes)", default=30, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    products = models.ManyToManyField(Product, blank=True, related_name="interactions")
+    topics = models.CharField(max_length=300, blank=True)
+    summary = models.TextField(blank=True)
+    unsolicited_request = models.BooleanField(
+        "unsolicited request",
+        default=False,
+        help_text="The physician asked for this information; only then may off-label use be discussed.",
+    )
+    off_label_discussed = models.BooleanField("off-label information discussed", default=False)
+    trial_site = models.ForeignKey(
+        "physicians.TrialSite", on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["team", "-occurred_at"], name="interaction_team_date_idx"),
+            models.Index(fields=["physician", "-occurred_at"], name="interaction_phys_date_idx"),
+            models.Index(fields=["msl", "-occurred_at"], name="interaction_msl_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(off_label_discussed=True, unsolicited_request=False),
+                name="interaction_off_label_only_unsolicited",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} with {self.physician} on {self.occurred_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.off_label_discussed and not self.unsolicited_request:
+            raise ValidationError(
+                {"off_label_discussed": "Off-label information may only be discussed on an unsolicited request."}
+            )
+
+
+class InsightQuerySet(models.QuerySet):
+    def visible_to(self, user) -> InsightQuerySet:
+        return _medical_affairs_scope(self, user)
+
+
+class Insight(models.Model):
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="insights"
+    )
+    physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="insights")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="insights")
+    theme = models.CharField(max_length=32, choices=Theme.choices)
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    text = models.TextField()
+    status = models.CharField(max_length=16, choices=InsightStatus.choices, default=InsightStatus.NEW)
+    captured_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="insights")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="insights")
+    captured_at = models.DateTimeField(default=timezone.now)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviewed_insights"
+    )
+    review_note = models.TextField(blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    actioned_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Set on every status change; the capturing MSL sees "changed since you last looked".
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InsightQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-captured_at"]
+        indexes = [
+            models.Index(fields=["team", "status", "-captured_at"], name="insight_team_status_idx"),
+            models.Index(fields=["physician", "-captured_at"], name="insight_phys_date_idx"),
+            models.Index(fields=["team", "-captured_at"], name="insight_team_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_theme_display()} insight from {self.physician}"
+
+
+class MedicalInquiryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MedicalInquiryQuerySet:
+        return _medical_affairs_scope(self, user)
+
+    def overdue(self, now=None) -> MedicalInquiryQuerySet:
+        return self.filter(status=InquiryStatus.OPEN, due_at__lt=now or timezone.now())
+
+
+class MedicalInquiry(models.Model):
+    physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="inquiries")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="inquiries")
+    question = models.TextField()
+    priority = models.CharField(max_length=16, choices=InquiryPriority.choices, default=InquiryPriority.STANDARD)
+    received_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(help_text="Set from the service level of the priority.")
+    status = models.CharField(max_length=16, choices=InquiryStatus.choices, default=InquiryStatus.OPEN)
+    answer = models.TextField(blank=True)
+    delivery_method = models.CharField(max_length=16, choices=DeliveryMethod.choices, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inquiries")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="inquiries")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MedicalInquiryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "medical inquiries"
+        indexes = [
+            models.Index(fields=["team", "status", "due_at"], name="inquiry_team_status_due_idx"),
+            models.Index(fields=["physician", "-received_at"], name="inquiry_phys_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Inquiry from {self.physician} ({self.get_status_display()})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == InquiryStatus.OPEN and self.due_at is not None and self.due_at < timezone.now()
+
+
+class TrainingSessionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TrainingSessionQuerySet:
+        return _medical_affairs_scope(self, user)
+
+
+class TrainingSession(models.Model):
+    title = models.CharField(max_length=200)
+    products = models.ManyToManyField(Product, blank=True, related_name="trainings")
+    trainer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trainings")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="trainings")
+    held_on = models.DateField("date")
+    topics = models.CharField(max_length=300, blank=True)
+    materials_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TrainingSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-held_on"]
+        indexes = [models.Index(fields=["team", "-held_on"], name="training_team_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.held_on})"
+
+
+class TrainingAttendee(models.Model):
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="attendees")
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True)
+    region = models.CharField(max_length=80, blank=True)
+    attended = models.BooleanField(default=True)
+    score_before = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text="0–100"
+    )
+    score_after = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text="0–100"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClinicalTrialQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ClinicalTrialQuerySet:
+        return self if user.is_authenticated and user.sees_medical_affairs else self.none()
+
+
+class ClinicalTrial(models.Model):
+    protocol_number = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=300)
+    phase = models.CharField(max_length=8, choices=TrialPhase.choices)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="trials")
+    sponsor_type = models.CharField(max_length=24, choices=SponsorType.choices, default=SponsorType.COMPANY)
+    sponsor_name = models.CharField(max_length=200, blank=True)
+
+    objects = ClinicalTrialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["protocol_number"]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_number}: {self.title}"
+
+
+class TrialSiteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TrialSiteQuerySet:
+        return self if user.is_authenticated and user.sees_medical_affairs else self.none()
+
+
+class TrialSite(models.Model):
+    trial = models.ForeignKey(ClinicalTrial, on_delete=models.CASCADE, related_name="sites")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="trial_sites")
+    principal_investigator = models.ForeignKey(
+        Physician, on_delete=models.PROTECT, null=True, blank=True, related_name="trial_sites"
+    )
+    status = models.CharField(max_length=16, choices=SiteStatus.choices, default=SiteStatus.IDENTIFIED)
+    enrolment_target = models.PositiveIntegerField(default=0)
+    enrolment_actual = models.PositiveIntegerField(default=0)
+    activated_on = models.DateField("activation date", null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = TrialSiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trial", "institution"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "institution"], name="trialsite_unique_trial_institution")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trial.protocol_number} at {self.institution.name}"

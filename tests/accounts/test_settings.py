@@ -1,0 +1,91 @@
+"""Settings parse the environment strictly, and production settings pass `check --deploy`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789abcdef",
+    "ALLOWED_HOSTS": "crm.example.org",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("value", ["maybe", "ture", "2"])
+def test_malformed_boolean_fails_loudly_naming_the_variable(value):
+    result = run_manage("check", env={"DEBUG": value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"DEBUG={value!r}" in result.stderr
+
+
+def test_malformed_integer_fails_loudly():
+    result = run_manage("check", env={"SESSION_IDLE_MINUTES": "thirty"})
+    assert result.returncode != 0
+    assert "SESSION_IDLE_MINUTES='thirty' is not an integer" in result.stderr
+
+
+def test_production_requires_secret_key():
+    result = run_manage("check", env={"DEBUG": "false", "ALLOWED_HOSTS": "crm.example.org"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_production_requires_allowed_hosts():
+    result = run_manage("check", env={"DEBUG": "false", "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"]})
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is required" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_variables():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_database_url_switches_to_postgresql():
+    code = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='liaison_crm.settings';django.setup();"
+        "from django.conf import settings as s;d=s.DATABASES['default'];"
+        "print(d['ENGINE'],d['NAME'],d['CONN_MAX_AGE'],d['CONN_HEALTH_CHECKS'])"
+    )
+    env = {**os.environ, "DATABASE_URL": "postgres://u@db.example:5432/crm"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["django.db.backends.postgresql", "crm", "60", "True"]
+
+
+def test_redis_url_switches_broker_and_cache():
+    code = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='liaison_crm.settings';django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])"
+    )
+    env = {**os.environ, "REDIS_URL": "redis://cache.example:6379/3"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["redis://cache.example:6379/3", "django.core.cache.backends.redis.RedisCache"]
+    env.pop("REDIS_URL")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["filesystem://", "django.core.cache.backends.locmem.LocMemCache"]
