@@ -46,3 +46,12 @@ def create_follow_up(
     follow_up.full_clean(validate_constraints=False)
     follow_up.save()
     return follow_up
+
+
+def notify(*, user, title: str, body: str = "", url: str = "", kind: str = "info", follow_up=None):
+    """An in-app notification for `user` (the bell in the top bar)."""
+    from .models import Notification
+
+    return Notification.objects.create(
+        user=user, title=title[:200], body=body, url=url[:300], kind=kind, follow_up=follow_up
+    )
