@@ -1,7 +1,8 @@
 """`manage.py seed_demo [--scale N]`: realistic demo data, idempotent.
 
 Each app contributes a `demo.py` module with `seed(*, scale: int, stdout) -> None`; they run in
-INSTALLED_APPS order (accounts first), so no app imports another's demo code.
+INSTALLED_APPS order (accounts first) unless a module sets `SEED_ORDER` (a number; apps default
+to their position), so no app imports another's demo code.
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ class Command(BaseCommand):
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("The database already has users: demo data left as it is.")
             return
-        for config in apps.get_app_configs():
+        modules = []
+        for position, config in enumerate(apps.get_app_configs()):
             try:
                 module = importlib.import_module(f"{config.name}.demo")
             except ModuleNotFoundError as exc:
                 if exc.name == f"{config.name}.demo":
                     continue
                 raise
+            modules.append((getattr(module, "SEED_ORDER", position), config, module))
+        for _, config, module in sorted(modules, key=lambda item: item[0]):
             started = time.monotonic()
             with transaction.atomic():
                 module.seed(scale=scale, stdout=self.stdout)
