@@ -85,7 +85,7 @@ def test_redis_url_switches_broker_and_cache():
     )
     env = {**os.environ, "REDIS_URL": "redis://cache.example:6379/3"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["redis://cache.example:6379/3", "django.core.cache.backends.redis.RedisCache"]
+    assert out.stdout.split() == ["redis://cache.example:6379/3", "liaison_crm.cache.ResilientRedisCache"]
     env.pop("REDIS_URL")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["filesystem://", "django.core.cache.backends.locmem.LocMemCache"]
