@@ -1,0 +1,61 @@
+"""One small world with a record of every kind, owned by the first teams, and every role's user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accounts.models import Team, User
+from tests.factories import (
+    CaseFactory,
+    FollowUpFactory,
+    InstitutionFactory,
+    MedicalInquiryFactory,
+    PatientFactory,
+    PhysicianFactory,
+    ProductFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    objects: dict[str, object] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def build_world() -> World:
+    ma, ma_other = (TeamFactory(name=n, kind=Team.Kind.MEDICAL_AFFAIRS) for n in ("MA East", "MA West"))
+    cl, cl_other = (TeamFactory(name=n, kind=Team.Kind.CLINICAL_LIAISON) for n in ("CL North", "CL South"))
+    users = {
+        "msl": UserFactory(username="w_msl", role=User.Role.MSL, team=ma),
+        "msl_other": UserFactory(username="w_msl_other", role=User.Role.MSL, team=ma_other),
+        "nurse": UserFactory(username="w_nurse", role=User.Role.CLINICAL_LIAISON, team=cl),
+        "nurse_other": UserFactory(username="w_nurse_other", role=User.Role.CLINICAL_LIAISON, team=cl_other),
+        "manager": UserFactory(username="w_manager", role=User.Role.MANAGER),
+        "manager_other": UserFactory(username="w_manager_other", role=User.Role.MANAGER),
+        "admin": UserFactory(username="w_admin", role=User.Role.ADMIN, is_staff=True, is_superuser=True),
+    }
+    users["manager"].managed_teams.add(ma, cl)
+    users["manager_other"].managed_teams.add(ma_other, cl_other)
+
+    world = World(users=users)
+    institution = InstitutionFactory()
+    physician = PhysicianFactory(institution=institution, owner=users["msl"])
+    patient = PatientFactory()
+    world.objects.update(
+        institution=institution,
+        physician=physician,
+        product=ProductFactory(),
+        inquiry=MedicalInquiryFactory(physician=physician, owner=users["msl"]),
+        patient=patient,
+        case=CaseFactory(patient=patient, assigned_liaison=users["nurse"]),
+        msl_follow_up=FollowUpFactory(owner=users["msl"]),
+    )
+    return world
