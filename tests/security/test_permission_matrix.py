@@ -137,3 +137,24 @@ def test_admin_is_reachable_only_by_admins():
             assert response.status_code == 200
         else:
             assert response.status_code == 302 and "/admin/login/" in response["Location"], role
+
+
+@pytest.mark.django_db
+def test_every_state_change_requires_a_csrf_token():
+    world = build_world()
+    failures = []
+    for name, row in EXPECTED.items():
+        if row.post is None:
+            continue
+        url = reverse(name, kwargs=row.kwargs(world))
+        # The most privileged role that may post here, so a 403 can only come from CSRF.
+        role = next(
+            r for r in ("admin", "manager", "nurse", "msl", "anonymous") if row.post[r] not in (FORBIDDEN, HIDDEN)
+        )
+        client = Client(enforce_csrf_checks=True)
+        if role != "anonymous":
+            client.force_login(world.users[role])
+        response = client.post(url, {})
+        if response.status_code != 403 or b"CSRF" not in response.content:
+            failures.append(f"POST {url} as {role} without a CSRF token: {response.status_code}")
+    assert not failures, "\n".join(failures)
