@@ -18,3 +18,5 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "liaison_crm.views.server_error"
