@@ -89,3 +89,11 @@ def test_redis_url_switches_broker_and_cache():
     env.pop("REDIS_URL")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["filesystem://", "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_collectstatic_succeeds_under_production_settings(tmp_path):
+    # The manifest storage refuses a vendored file that references a missing one (a source map).
+    result = run_manage("collectstatic", "--noinput", env={**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("vendor/htmx/htmx.min.*.js"))

@@ -1,0 +1,89 @@
+"""A small HTTP client for the stress tests: sessions with cookies and Django's CSRF dance."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+    url: str
+
+
+class Session:
+    def __init__(self, base_url: str, timeout: float = 30):
+        self.base_url = base_url
+        self.timeout = timeout
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+
+    def _csrf(self) -> str:
+        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+
+    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None) -> Response:
+        body = urllib.parse.urlencode(data or {}, doseq=True).encode() if method == "POST" else None
+        req = urllib.request.Request(self.base_url + path, data=body, method=method)
+        req.add_header("Referer", self.base_url + "/")
+        if method == "POST":
+            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+            req.add_header("X-CSRFToken", self._csrf())
+        for key, value in (headers or {}).items():
+            req.add_header(key, value)
+        try:
+            with self.opener.open(req, timeout=self.timeout) as resp:
+                return Response(resp.status, resp.read().decode("utf-8", "replace"), resp.geturl())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.read().decode("utf-8", "replace"), req.full_url)
+
+    def get(self, path: str, **kw) -> Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, data: dict | None = None, **kw) -> Response:
+        data = dict(data or {})
+        data.setdefault("csrfmiddlewaretoken", self._csrf())
+        return self.request("POST", path, data, **kw)
+
+    def login(self, username: str, password: str = "demo") -> None:
+        self.get("/accounts/login/")
+        response = self.post("/accounts/login/", {"username": username, "password": password})
+        if response.status != 302:
+            raise AssertionError(f"login as {username} failed: {response.status}")
+
+    def csrf_from(self, path: str) -> str:
+        """Fetch a page so the CSRF cookie is set; return the form's token too."""
+        page = self.get(path)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        return match.group(1) if match else self._csrf()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def wait_until_up(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not come up within {timeout}s")
