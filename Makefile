@@ -52,6 +52,11 @@ test: install-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## stress: load and fault tests against gunicorn, PostgreSQL and Redis (they stop and restart
+## those services; needs DATABASE_URL and REDIS_URL). STRESS_SCALE sizes the data (default 1).
+stress: install-dev
+	$(BIN)/python -m pytest -m stress tests/stress -s $(PYTEST_ARGS)
+
 worker: install
 	$(BIN)/celery -A liaison_crm.celery:app worker --beat --loglevel=info
 
