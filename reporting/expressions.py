@@ -38,7 +38,10 @@ class Median(Aggregate):
     template = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="lc_median", template="%(function)s(%(expressions)s)")
+        # Swap the template on a copy: Aggregate.as_sql passes `template` itself when filtering.
+        clone = self.copy()
+        clone.template = "lc_median(%(expressions)s)"
+        return super(Median, clone).as_sql(compiler, connection, **extra_context)
 
 
 class _SqliteMedian:

@@ -272,12 +272,12 @@ def training_stats(scope: ReportScope) -> dict:
     scored = Q(attendees__attended=True, attendees__score_before__isnull=False, attendees__score_after__isnull=False)
     agg = qs.aggregate(
         sessions=Count("id", distinct=True),
-        attendees=Count("attendees", filter=Q(attendees__attended=True)),
+        attendees_n=Count("attendees", filter=Q(attendees__attended=True)),
         avg_improvement=Avg(F("attendees__score_after") - F("attendees__score_before"), filter=scored),
     )
     return {
         "sessions": agg["sessions"],
-        "attendees": agg["attendees"],
+        "attendees": agg["attendees_n"],
         "avg_improvement": _round(agg["avg_improvement"]),
     }
 
