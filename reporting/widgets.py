@@ -27,6 +27,7 @@ class Cell:
     url: str | None = None
     bar: int | None = None  # the maximum of a <meter> drawn next to the value
     num: bool = False
+    flag: str = ""  # a short warning badge next to the value
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class Widget:
                 value = list(value)
             cache.set(key, value, conf.CACHE_SECONDS)
         return value
+
+    @property
+    def is_joined(self) -> bool:
+        return self.side == JOINED
 
     def visible_to(self, scope: ReportScope) -> bool:
         return {MSL: scope.show_msl, CLINICAL: scope.show_clinical, JOINED: scope.show_joined}[self.side]
@@ -238,6 +243,7 @@ class KolsNotReached(Widget):
     key = "kols_not_reached"
     title = "KOLs not reached within cadence"
     side = MSL
+    width = "col-12"
     limit = conf.TOP_ROWS
     columns = ["Physician", "Tier", "Cadence (days)", "Institution", "Owning MSL", "Last contact"]
 
@@ -331,6 +337,7 @@ class NewestInsights(Widget):
     key = "newest_insights"
     title = "Newest insights"
     side = MSL
+    width = "col-12"
     limit = 5
     columns = ["Captured", "Theme", "Product", "Physician", "Captured by", "Status", "Insight"]
 
@@ -431,6 +438,8 @@ class TrialEnrolment(Widget):
     key = "trial_enrolment"
     title = "Enrolment against target per trial"
     side = MSL
+    width = "col-12"
+    limit = conf.TOP_ROWS
     columns = ["Protocol", "Trial", "Product", "Sites", "Target", "Enrolled", "Of target %"]
 
     def fetch(self, scope, *, limit):
@@ -481,7 +490,10 @@ class ReferralFunnel(Widget):
         yield [Cell("Declined"), n(data["declined"], _cl(scope, **_period(scope), stage="declined")), n(None)]
 
     def chart(self, data, scope):
-        return bar_chart([s["label"] for s in data["steps"]], [("Cases", [s["count"] for s in data["steps"]])])
+        labels = [
+            s["label"] if s["conversion"] is None else f"{s['label']} ({s['conversion']:g}%)" for s in data["steps"]
+        ]
+        return bar_chart(labels, [("Cases", [s["count"] for s in data["steps"]])])
 
     def stats(self, data, scope):
         return [
@@ -534,6 +546,10 @@ class Discharges(Widget):
                 Cell(r["label"]),
                 n(r["count"], _cl(scope, stage="discharged", discharge_disposition=r["disposition"])),
             ]
+
+    def chart(self, data, scope):
+        rows = data["dispositions"]
+        return bar_chart([r["label"] for r in rows], [("Discharges", [r["count"] for r in rows])], kind="doughnut")
 
     def stats(self, data, scope):
         return [
@@ -677,11 +693,13 @@ class ReferrersEngagement(Widget):
                     r["admissions"],
                     _cl(scope, **_period(scope), referral_physician=r["physician_id"], stage="admitted"),
                 ),
-                n(
+                Cell(
                     r["interactions"],
                     list_url(
                         "physicians:interactions", **_period(scope), **_team(scope, MSL), physician=r["physician_id"]
                     ),
+                    num=True,
+                    flag="" if r["interactions"] else "No MSL contact",
                 ),
                 Cell(r["last_interaction_at"]),
             ]
@@ -732,7 +750,16 @@ class FollowUps(Widget):
 
 
 PAGES: dict[str, list[str]] = {
-    "overview": ["referrers_engagement", "silent_kols", "follow_ups", "referral_funnel", "kol_coverage", "inquiries"],
+    "overview": [
+        "referrers_engagement",
+        "silent_kols",
+        "follow_ups",
+        "referral_funnel",
+        "kol_coverage",
+        "interactions_per_msl",
+        "inquiries",
+        "caseload",
+    ],
     "msl": [
         "interactions_by_week",
         "interactions_per_msl",
@@ -743,8 +770,8 @@ PAGES: dict[str, list[str]] = {
         "newest_insights",
         "inquiries",
         "training",
-        "trial_sites",
         "trial_enrolment",
+        "trial_sites",
     ],
     "clinical": [
         "referral_funnel",

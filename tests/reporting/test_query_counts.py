@@ -25,10 +25,11 @@ pytestmark = pytest.mark.django_db
 BASE = 4 + 3 + 2
 
 # One query per widget of the page (widgets.PAGES).
-OVERVIEW = BASE + 6  # referrers × engagement, silent KOLs, follow-ups, funnel, KOL coverage, inquiries
-MSL = (
-    BASE + 11
-)  # per week, per MSL, coverage, not reached, by theme, by status, newest, inquiries, training, sites, enrolment
+# referrers × engagement, silent KOLs, follow-ups, funnel, KOL coverage, per MSL, inquiries, caseload
+OVERVIEW = BASE + 8
+# per week, per MSL, coverage, not reached, by theme, by status, newest, inquiries, training,
+# enrolment, sites
+MSL = BASE + 11
 CLINICAL = BASE + 6  # funnel, declines, discharges, caseload, top physicians, top institutions
 
 

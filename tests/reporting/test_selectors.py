@@ -205,3 +205,13 @@ def test_liaison_personal_scope_is_their_own_cases(world, nurse):
     scope = scope_for(nurse)
     assert scope.show_clinical and not scope.show_msl
     assert selectors.referral_funnel(scope)["referred"] == 3  # c1, c2, c4
+
+
+def test_kol_cadence_can_come_from_an_outreach_rule(world, manager, monkeypatch):
+    import sys
+    import types
+
+    rule = types.ModuleType("outreach.conf")
+    rule.KOL_CADENCE_DAYS = {1: 5, 2: 90, 3: 180}
+    monkeypatch.setitem(sys.modules, "outreach.conf", rule)
+    assert selectors.kol_coverage(scope_for(manager))[0]["reached"] == 0  # One: 10 days > 5

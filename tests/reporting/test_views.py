@@ -278,3 +278,15 @@ def test_widget_results_are_cached_per_scope(world, client_for, manager, other_m
     weeks = next(w for w in response.context["widgets"] if w["widget"].key == "interactions_by_week")
     assert weeks["data"]["total"] == 0
     cache.clear()
+
+
+def test_a_referrer_without_msl_contact_is_flagged(world, client_for, manager, nurse):
+    from tests.factories import CaseFactory
+
+    CaseFactory(assigned_liaison=nurse, referral_physician=world.p4, referral_received_at=world.c4.referral_received_at)
+    response = client_for(manager).get(OVERVIEW, {"range": "30d"})
+    joined = widget_html(response, "referrers_engagement")
+    row = joined[joined.index(world.p4.last_name) :]
+    row = row[: row.index("</tr>")]
+    assert "No MSL contact" in row
+    assert joined.count("No MSL contact") == 1
