@@ -539,45 +539,58 @@ def top_referring_institutions(scope: ReportScope, *, limit: int | None = None) 
 def referrers_engagement(scope: ReportScope, *, limit: int | None = None) -> Iterator[dict]:
     """Physicians who referred patients in the period, with their MSL engagement in the same period.
 
-    Referrals and admissions come from the clinical teams in scope, interactions from the MSL teams
-    in scope; both counted in correlated subqueries so neither multiplies the other.
+    One GROUP BY over the period's cases (clinical teams in scope) gives referrals and admissions;
+    the MSL interactions (MSL teams in scope) come from a correlated subquery per referring
+    physician, so neither side's rows multiply the other's counts.
     """
-    referred = cases(scope).filter(_period("referral_received_at", scope), referral_physician=OuterRef("pk"))
-    interactions = msl_interactions(scope).filter(physician=OuterRef("pk"))
-
-    def count_of(qs: QuerySet, flt: Q | None = None) -> Coalesce:
-        if flt is not None:
-            qs = qs.filter(flt)
-        sub = qs.order_by().values("physician_id" if qs.model is Interaction else "referral_physician_id")
-        return Coalesce(Subquery(sub.annotate(c=Count("id")).values("c")[:1], output_field=IntegerField()), 0)
-
+    interactions = (
+        msl_interactions(scope)
+        .filter(physician=OuterRef("referral_physician"))
+        .order_by()
+        .values("physician")
+        .annotate(c=Count("id"))
+        .values("c")[:1]
+    )
+    ref = "referral_physician__"
     qs = (
-        Physician.objects.filter(
-            pk__in=cases(scope).filter(_period("referral_received_at", scope)).values("referral_physician_id")
+        cases(scope)
+        .filter(_period("referral_received_at", scope), referral_physician__isnull=False)
+        .values(
+            "referral_physician",
+            f"{ref}first_name",
+            f"{ref}last_name",
+            f"{ref}credentials",
+            f"{ref}kol_tier",
+            f"{ref}last_interaction_at",
+            f"{ref}owner",
+            f"{ref}owner__first_name",
+            f"{ref}owner__last_name",
+            f"{ref}institution__name",
         )
         .annotate(
-            referrals=count_of(referred),
-            admissions=count_of(referred, _reached(("admitted_at", "discharged_at"))),
-            interactions_n=count_of(interactions),
+            referrals=Count("id"),
+            admissions=Count("id", filter=_reached(("admitted_at", "discharged_at"))),
+            interactions_n=Coalesce(Subquery(interactions, output_field=IntegerField()), 0),
         )
-        .select_related("owner", "institution")
-        .order_by("-referrals", "-admissions", "last_name", "id")
+        .order_by("-referrals", "-admissions", f"{ref}last_name", "referral_physician")
     )
     if limit:
         qs = qs[:limit]
-    for p in qs.iterator(chunk_size=2000) if limit is None else qs:
+    tiers = dict(KolTier.choices)
+    for r in qs.iterator(chunk_size=2000) if limit is None else qs:
+        name = f"Dr. {r[f'{ref}first_name']} {r[f'{ref}last_name']}"
         yield {
-            "physician_id": p.pk,
-            "name": p.display_name,
-            "institution": p.institution.name if p.institution else "",
-            "tier": p.kol_tier,
-            "tier_label": p.get_kol_tier_display(),
-            "owner": p.owner.get_full_name() if p.owner else "",
-            "owner_id": p.owner_id,
-            "referrals": p.referrals,
-            "admissions": p.admissions,
-            "interactions": p.interactions_n,
-            "last_interaction_at": p.last_interaction_at,
+            "physician_id": r["referral_physician"],
+            "name": f"{name}, {r[f'{ref}credentials']}" if r[f"{ref}credentials"] else name,
+            "institution": r[f"{ref}institution__name"] or "",
+            "tier": r[f"{ref}kol_tier"],
+            "tier_label": tiers.get(r[f"{ref}kol_tier"], ""),
+            "owner": _name(r[f"{ref}owner__first_name"], r[f"{ref}owner__last_name"]) if r[f"{ref}owner"] else "",
+            "owner_id": r[f"{ref}owner"],
+            "referrals": r["referrals"],
+            "admissions": r["admissions"],
+            "interactions": r["interactions_n"],
+            "last_interaction_at": r[f"{ref}last_interaction_at"],
         }
 
 
