@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -35,8 +34,6 @@ def _tabs(scope) -> list[tuple[str, str, str]]:
 
 def _render_page(request: HttpRequest, page: str) -> HttpResponse:
     scope, form = resolve_scope(request.user, request.GET)
-    if form.is_bound and form.non_field_errors():
-        messages.warning(request, " ".join(form.non_field_errors()) + " Showing the default period instead.")
     widgets = [REGISTRY[key] for key in PAGES[page]]
     if not all(w.visible_to(scope) for w in widgets):
         raise PermissionDenied("Your role does not have access to this dashboard.")

@@ -290,3 +290,11 @@ def test_a_referrer_without_msl_contact_is_flagged(world, client_for, manager, n
     row = row[: row.index("</tr>")]
     assert "No MSL contact" in row
     assert joined.count("No MSL contact") == 1
+
+
+def test_msl_cannot_ask_for_another_team(world, client_for, msl, other_msl_team, other_msl):
+    client = client_for(msl)
+    assert client.get(MSL_PAGE, {"team": other_msl_team.pk}).status_code == 404
+    assert client.get(MSL_PAGE, {"person": other_msl.pk}).status_code == 404
+    rows = read_csv(client.get(reverse("reporting:export", args=["interactions_per_msl"]), {"range": "30d"}))
+    assert [r[0] for r in rows[1:]] == [msl.get_full_name()]
