@@ -6,4 +6,7 @@ app_name = "reporting"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("msl/", views.msl_dashboard, name="msl"),
+    path("clinical/", views.clinical_dashboard, name="clinical"),
+    path("export/<slug:key>.csv", views.export_csv, name="export"),
 ]

@@ -1,0 +1,227 @@
+"""The dashboards' filter form (GET, bookmarkable) and the scope it resolves to.
+
+`resolve_scope(user, params)` turns the querystring into a `ReportScope`: the date range, and for
+each side (MSL, clinical) the teams and person the figures may come from. The user's role decides
+what can be seen at all; the filters only ever narrow that. A `team` or `person` outside the
+user's scope is refused with a 404 (never data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from django import forms
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Team, User
+
+from . import conf
+
+RANGE_CHOICES = [
+    ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"),
+    ("365d", "Last 365 days"),
+    ("quarter", "This quarter"),
+    ("custom", "Custom"),
+]
+RANGE_DAYS = {"30d": 30, "90d": 90, "365d": 365}
+PERSON_ROLES = (User.Role.MSL, User.Role.CLINICAL_LIAISON)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What one dashboard request may show. `None` team ids mean every team (administrators)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    range_key: str
+    show_msl: bool
+    show_clinical: bool
+    msl_team_ids: frozenset[int] | None = frozenset()
+    cl_team_ids: frozenset[int] | None = frozenset()
+    msl_person_id: int | None = None
+    cl_person_id: int | None = None
+    personal: bool = False
+    team_id: int | None = None
+    person_id: int | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def show_joined(self) -> bool:
+        return self.show_msl and self.show_clinical and not self.personal
+
+    @property
+    def start(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.date_from, dt.time.min))
+
+    @property
+    def end(self) -> dt.datetime:
+        """Exclusive end: midnight after `date_to`."""
+        return timezone.make_aware(dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min))
+
+    @property
+    def followup_team_ids(self) -> frozenset[int] | None:
+        if self.msl_team_ids is None or self.cl_team_ids is None:
+            return None
+        return self.msl_team_ids | self.cl_team_ids
+
+    def cache_key(self, widget_key: str) -> str:
+        """Everything that changes a widget's numbers: the range, the teams and people in scope."""
+
+        def ids(value):
+            return "all" if value is None else ",".join(map(str, sorted(value)))
+
+        parts = (
+            widget_key,
+            self.date_from.isoformat(),
+            self.date_to.isoformat(),
+            int(self.show_msl),
+            int(self.show_clinical),
+            int(self.personal),
+            ids(self.msl_team_ids),
+            ids(self.cl_team_ids),
+            self.msl_person_id,
+            self.cl_person_id,
+            timezone.localdate().isoformat(),  # "overdue" and "within cadence" move with the day
+        )
+        digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        return f"reporting:{widget_key}:{digest}"
+
+    def querystring_params(self) -> dict[str, str]:
+        """The filters as URL parameters (drill-down and CSV links repeat them)."""
+        params = {"range": self.range_key}
+        if self.range_key == "custom":
+            params.update(date_from=self.date_from.isoformat(), date_to=self.date_to.isoformat())
+        if self.team_id:
+            params["team"] = str(self.team_id)
+        if self.person_id:
+            params["person"] = str(self.person_id)
+        return params
+
+
+def preset_dates(range_key: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    if range_key == "quarter":
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        return dt.date(today.year, first_month, 1), today
+    days = RANGE_DAYS.get(range_key, RANGE_DAYS.get(conf.DEFAULT_RANGE, 90))
+    return today - dt.timedelta(days=days - 1), today
+
+
+class DashboardFilterForm(forms.Form):
+    range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label="Period")
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All my teams")
+    person = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Everyone")
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        scope = user.scope_team_ids
+        teams = Team.objects.all() if scope is None else Team.objects.filter(id__in=scope)
+        people = User.objects.filter(role__in=PERSON_ROLES, is_active=True, team__isnull=False)
+        if scope is not None:
+            people = people.filter(team__in=scope)
+        self.fields["team"].queryset = teams.order_by("name")
+        self.fields["person"].queryset = people.order_by("last_name", "first_name")
+        self.fields["person"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.team.name})"
+        self.fields["person"].queryset = self.fields["person"].queryset.select_related("team")
+        for name in ("range", "team", "person"):
+            self.fields[name].widget.attrs.update({"class": "form-select form-select-sm"})
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget.attrs.update({"class": "form-control form-control-sm"})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("range") == "custom":
+            date_from, date_to = data.get("date_from"), data.get("date_to")
+            if not date_from or not date_to:
+                raise forms.ValidationError("A custom period needs both a start and an end date.")
+            if date_from > date_to:
+                raise forms.ValidationError("The start date must be on or before the end date.")
+            if (date_to - date_from).days > 3 * 366:
+                raise forms.ValidationError("A custom period may span at most three years.")
+        return data
+
+
+def resolve_scope(user: User, params) -> tuple[ReportScope, DashboardFilterForm]:
+    """Scope for `user` from the querystring; 404 for a team or person outside it."""
+    form = DashboardFilterForm(params or None, user=user)
+    is_bound = form.is_bound
+    valid = form.is_valid() if is_bound else False
+    errors = form.errors if is_bound else {}
+    if "team" in errors or "person" in errors:
+        # Not a typo to correct: the team or person is not one this user may report on.
+        raise Http404("No such team or person in your scope.")
+    data = form.cleaned_data if valid else {}
+    if is_bound and not valid:
+        # A bad custom period falls back to the default range; the form shows why.
+        data = {k: v for k, v in form.cleaned_data.items() if k in ("team", "person")}
+
+    today = timezone.localdate()
+    range_key = data.get("range") or conf.DEFAULT_RANGE
+    if range_key == "custom" and data.get("date_from"):
+        date_from, date_to = data["date_from"], data["date_to"]
+    else:
+        range_key = range_key if range_key in RANGE_DAYS or range_key == "quarter" else conf.DEFAULT_RANGE
+        date_from, date_to = preset_dates(range_key, today)
+
+    common = {"date_from": date_from, "date_to": date_to, "range_key": range_key}
+    if user.is_msl:
+        # A personal version of the MSL side: their own work, never a patient figure.
+        return ReportScope(
+            **common,
+            show_msl=True,
+            show_clinical=False,
+            personal=True,
+            msl_team_ids=frozenset({user.team_id}) if user.team_id else frozenset(),
+            msl_person_id=user.pk,
+        ), form
+    if user.is_liaison:
+        return ReportScope(
+            **common,
+            show_msl=False,
+            show_clinical=True,
+            personal=True,
+            cl_team_ids=frozenset({user.team_id}) if user.team_id else frozenset(),
+            cl_person_id=user.pk,
+        ), form
+    if not (user.is_manager or user.is_admin_role):
+        return ReportScope(**common, show_msl=False, show_clinical=False), form
+
+    scope = user.scope_team_ids
+    if scope is None:
+        msl_ids = cl_ids = None
+    else:
+        kinds = dict(Team.objects.filter(id__in=scope).values_list("id", "kind")) if scope else {}
+        msl_ids = frozenset(i for i, k in kinds.items() if k == Team.Kind.MEDICAL_AFFAIRS)
+        cl_ids = frozenset(i for i, k in kinds.items() if k == Team.Kind.CLINICAL_LIAISON)
+
+    # A team narrows the side it belongs to; the other side keeps the manager's whole scope, so
+    # "MA East" against every referral the manager sees is still a meaningful join.
+    team: Team | None = data.get("team")
+    person: User | None = data.get("person")
+    msl_person = cl_person = None
+    if team is not None:
+        if team.kind == Team.Kind.MEDICAL_AFFAIRS:
+            msl_ids = frozenset({team.pk})
+        else:
+            cl_ids = frozenset({team.pk})
+    if person is not None:
+        if person.role == User.Role.MSL:
+            msl_person = person.pk
+        else:
+            cl_person = person.pk
+    return ReportScope(
+        **common,
+        show_msl=True,
+        show_clinical=True,
+        msl_team_ids=msl_ids,
+        cl_team_ids=cl_ids,
+        msl_person_id=msl_person,
+        cl_person_id=cl_person,
+        team_id=team.pk if team else None,
+        person_id=person.pk if person else None,
+    ), form

@@ -1,0 +1,32 @@
+"""Drill-down links to the other apps' lists, with the query parameters of the URL contract."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import NoReverseMatch, reverse
+
+# The contract's paths (shared/DESIGN.md), for lists whose URL names may not exist yet in this
+# checkout: the link is right as soon as the owning app ships the list.
+CONTRACT_PATHS = {
+    "physicians:list": "/physicians/",
+    "physicians:detail": "/physicians/{pk}/",
+    "physicians:interactions": "/physicians/interactions/",
+    "physicians:insights": "/physicians/insights/",
+    "physicians:inquiries": "/physicians/inquiries/",
+    "physicians:trainings": "/physicians/trainings/",
+    "physicians:trials": "/physicians/trials/",
+    "physicians:sites": "/physicians/sites/",
+    "patients:worklist": "/patients/",
+    "outreach:follow_ups": "/outreach/follow-ups/",
+}
+
+
+def list_url(name: str, *, pk: int | None = None, **params) -> str:
+    """URL of a named list (or detail, with `pk`) with its filters; empty parameters are dropped."""
+    try:
+        path = reverse(name, args=[pk] if pk is not None else None)
+    except NoReverseMatch:
+        path = CONTRACT_PATHS[name].format(pk=pk)
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"{path}?{query}" if query else path

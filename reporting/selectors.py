@@ -1,0 +1,648 @@
+"""Read-only aggregates behind the dashboards. One query per function, whatever the data size.
+
+Each selector takes a `ReportScope` (see filters.py) and returns plain, picklable data (dicts,
+lists, numbers, dates) so widgets can cache it. The scope already encodes the user's role: a
+side the user may not see has no selector called for it at all (widgets check `side`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from accounts.models import User
+from outreach.models import FollowUp, FollowUpStatus
+from patients.choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Stage
+from patients.models import Case
+from physicians.choices import Channel, InquiryStatus, InsightStatus, KolTier, SiteStatus, Theme
+from physicians.models import ClinicalTrial, Insight, Interaction, MedicalInquiry, Physician, TrainingSession, TrialSite
+
+from . import conf
+from .expressions import DaysBetween, Median
+from .filters import ReportScope
+
+
+def _in_teams(qs: QuerySet, team_ids: frozenset[int] | None, field: str = "team") -> QuerySet:
+    return qs if team_ids is None else qs.filter(**{f"{field}__in": team_ids})
+
+
+def _period(field: str, scope: ReportScope) -> Q:
+    return Q(**{f"{field}__gte": scope.start, f"{field}__lt": scope.end})
+
+
+def _round(value, digits: int = 1):
+    return None if value is None else round(float(value), digits)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _name(first: str | None, last: str | None, username: str | None = None) -> str:
+    return f"{first or ''} {last or ''}".strip() or (username or "—")
+
+
+# --- MSL side -----------------------------------------------------------------------------------
+
+
+def msl_interactions(scope: ReportScope) -> QuerySet:
+    qs = _in_teams(Interaction.objects.filter(_period("occurred_at", scope)), scope.msl_team_ids)
+    if scope.msl_person_id:
+        qs = qs.filter(msl_id=scope.msl_person_id)
+    return qs
+
+
+def interactions_by_week(scope: ReportScope) -> dict:
+    """Interactions per ISO week (Monday) and channel: {weeks: [...], channels: {channel: [n per week]}}."""
+    rows = (
+        msl_interactions(scope)
+        .annotate(week=TruncWeek("occurred_at"))
+        .values("week", "channel")
+        .annotate(n=Count("id"))
+        .order_by("week", "channel")
+    )
+    counts: dict[tuple[dt.date, str], int] = {}
+    for row in rows:
+        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
+        counts[(week, row["channel"])] = row["n"]
+    # Every week of the period, also the empty ones, so the chart's time axis is honest.
+    first = scope.date_from - dt.timedelta(days=scope.date_from.weekday())
+    weeks = []
+    while first <= scope.date_to:
+        weeks.append(first)
+        first += dt.timedelta(days=7)
+    channels = {
+        label: [counts.get((w, value), 0) for w in weeks]
+        for value, label in Channel.choices
+        if any(counts.get((w, value), 0) for w in weeks)
+    }
+    return {"weeks": weeks, "channels": channels, "total": sum(counts.values())}
+
+
+def interactions_per_msl(scope: ReportScope) -> list[dict]:
+    rows = (
+        msl_interactions(scope)
+        .values("msl_id", "msl__first_name", "msl__last_name", "msl__username")
+        .annotate(
+            total=Count("id"),
+            physicians=Count("physician", distinct=True),
+            in_person=Count("id", filter=Q(channel=Channel.IN_PERSON)),
+            tier1=Count("id", filter=Q(physician__kol_tier=KolTier.TIER_1)),
+        )
+        .order_by("-total", "msl__last_name")
+    )
+    return [
+        {
+            "msl_id": r["msl_id"],
+            "name": _name(r["msl__first_name"], r["msl__last_name"], r["msl__username"]),
+            "total": r["total"],
+            "physicians": r["physicians"],
+            "in_person": r["in_person"],
+            "tier1": r["tier1"],
+        }
+        for r in rows
+    ]
+
+
+def _kol_base(scope: ReportScope) -> QuerySet:
+    qs = Physician.objects.filter(is_active=True, kol_tier__in=list(conf.kol_cadence_days()))
+    if scope.msl_person_id:
+        return qs.filter(owner_id=scope.msl_person_id)
+    return _in_teams(qs, scope.msl_team_ids, "owner__team")
+
+
+def _reached_q(now: dt.datetime) -> Q:
+    q = Q(pk__in=[])
+    for tier, days in conf.kol_cadence_days().items():
+        q |= Q(kol_tier=tier, last_interaction_at__gte=now - dt.timedelta(days=days))
+    return q
+
+
+def kol_coverage(scope: ReportScope) -> list[dict]:
+    """Per tier: KOLs owned in scope, how many were reached within the tier's cadence (as of now)."""
+    now = timezone.now()
+    rows = (
+        _kol_base(scope)
+        .values("kol_tier")
+        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now)))
+        .order_by("kol_tier")
+    )
+    by_tier = {r["kol_tier"]: r for r in rows}
+    out = []
+    for tier, days in sorted(conf.kol_cadence_days().items()):
+        r = by_tier.get(tier, {"total": 0, "reached": 0})
+        out.append(
+            {
+                "tier": tier,
+                "cadence_days": days,
+                "total": r["total"],
+                "reached": r["reached"],
+                "not_reached": r["total"] - r["reached"],
+                "share": _share(r["reached"], r["total"]),
+            }
+        )
+    return out
+
+
+def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterator[dict]:
+    """KOLs not reached within their tier's cadence, the longest-silent first."""
+    qs = (
+        _kol_base(scope)
+        .exclude(_reached_q(timezone.now()))
+        .select_related("institution", "owner")
+        .order_by(F("last_interaction_at").asc(nulls_first=True), "last_name", "id")
+    )
+    if limit:
+        qs = qs[:limit]
+    cadence = conf.kol_cadence_days()
+    for p in qs.iterator(chunk_size=2000) if limit is None else qs:
+        yield {
+            "physician_id": p.pk,
+            "name": p.display_name,
+            "tier": p.kol_tier,
+            "cadence_days": cadence.get(p.kol_tier),
+            "institution": p.institution.name if p.institution else "",
+            "owner": p.owner.get_full_name() if p.owner else "",
+            "last_interaction_at": p.last_interaction_at,
+        }
+
+
+def _insights(scope: ReportScope) -> QuerySet:
+    qs = _in_teams(Insight.objects.filter(_period("captured_at", scope)), scope.msl_team_ids)
+    if scope.msl_person_id:
+        qs = qs.filter(captured_by_id=scope.msl_person_id)
+    return qs
+
+
+def insights_by_theme_product(scope: ReportScope) -> dict:
+    rows = (
+        _insights(scope)
+        .values("theme", "product_id", "product__name")
+        .annotate(n=Count("id"))
+        .order_by("theme", "product__name")
+    )
+    themes = dict(Theme.choices)
+    table = [
+        {
+            "theme": r["theme"],
+            "theme_label": themes.get(r["theme"], r["theme"]),
+            "product_id": r["product_id"],
+            "product": r["product__name"] or "No product",
+            "count": r["n"],
+        }
+        for r in rows
+    ]
+    return {"rows": table, "total": sum(r["count"] for r in table)}
+
+
+def insight_status(scope: ReportScope) -> dict:
+    """Insights captured in the period by status, and the median days from capture to review."""
+    agg = _insights(scope).aggregate(
+        total=Count("id"),
+        **{s: Count("id", filter=Q(status=s)) for s in InsightStatus.values},
+        median_days_to_review=Median(
+            DaysBetween("captured_at", "review_started_at"), filter=Q(review_started_at__isnull=False)
+        ),
+    )
+    return {
+        "total": agg["total"],
+        "by_status": [{"status": s, "label": label, "count": agg[s]} for s, label in InsightStatus.choices],
+        "median_days_to_review": _round(agg["median_days_to_review"]),
+    }
+
+
+def newest_insights(scope: ReportScope, *, limit: int = 5) -> list[dict]:
+    qs = _insights(scope).select_related("physician", "product", "captured_by").order_by("-captured_at", "-id")[:limit]
+    return [
+        {
+            "id": i.pk,
+            "captured_at": i.captured_at,
+            "theme": i.get_theme_display(),
+            "status": i.get_status_display(),
+            "product": i.product.name if i.product else "",
+            "physician": i.physician.display_name,
+            "physician_id": i.physician_id,
+            "captured_by": i.captured_by.get_full_name(),
+            "text": i.text[:160],
+        }
+        for i in qs
+    ]
+
+
+def inquiry_stats(scope: ReportScope) -> dict:
+    """Open and overdue now; received, median turnaround and share within service level for the period.
+
+    "Within service level" means answered by the inquiry's `due_at` (set from its priority).
+    """
+    now = timezone.now()
+    qs = _in_teams(MedicalInquiry.objects.all(), scope.msl_team_ids)
+    if scope.msl_person_id:
+        qs = qs.filter(owner_id=scope.msl_person_id)
+    period = _period("received_at", scope)
+    answered = period & Q(answered_at__isnull=False)
+    agg = qs.aggregate(
+        open=Count("id", filter=Q(status=InquiryStatus.OPEN)),
+        overdue=Count("id", filter=Q(status=InquiryStatus.OPEN, due_at__lt=now)),
+        received=Count("id", filter=period),
+        answered=Count("id", filter=answered),
+        within_sla=Count("id", filter=answered & Q(answered_at__lte=F("due_at"))),
+        median_days=Median(DaysBetween("received_at", "answered_at"), filter=answered),
+    )
+    return {
+        "open": agg["open"],
+        "overdue": agg["overdue"],
+        "received": agg["received"],
+        "answered": agg["answered"],
+        "within_sla": agg["within_sla"],
+        "within_sla_share": _share(agg["within_sla"], agg["answered"]),
+        "median_turnaround_days": _round(agg["median_days"]),
+    }
+
+
+def training_stats(scope: ReportScope) -> dict:
+    qs = _in_teams(
+        TrainingSession.objects.filter(held_on__gte=scope.date_from, held_on__lte=scope.date_to), scope.msl_team_ids
+    )
+    if scope.msl_person_id:
+        qs = qs.filter(trainer_id=scope.msl_person_id)
+    scored = Q(attendees__attended=True, attendees__score_before__isnull=False, attendees__score_after__isnull=False)
+    agg = qs.aggregate(
+        sessions=Count("id", distinct=True),
+        attendees_n=Count("attendees", filter=Q(attendees__attended=True)),
+        avg_improvement=Avg(F("attendees__score_after") - F("attendees__score_before"), filter=scored),
+    )
+    return {
+        "sessions": agg["sessions"],
+        "attendees": agg["attendees_n"],
+        "avg_improvement": _round(agg["avg_improvement"]),
+    }
+
+
+def trial_sites_by_status(scope: ReportScope) -> list[dict]:
+    """Trial sites are shared reference data (not a team's records): every MSL-side viewer sees all."""
+    counts = dict(TrialSite.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return [{"status": s, "label": label, "count": counts.get(s, 0)} for s, label in SiteStatus.choices]
+
+
+def trial_enrolment(scope: ReportScope, *, limit: int | None = None) -> list[dict]:
+    qs = (
+        ClinicalTrial.objects.annotate(
+            sites_n=Count("sites"),
+            target=Coalesce(Sum("sites__enrolment_target"), Value(0), output_field=IntegerField()),
+            actual=Coalesce(Sum("sites__enrolment_actual"), Value(0), output_field=IntegerField()),
+        )
+        .select_related("product")
+        .order_by("protocol_number")
+    )
+    if limit:
+        qs = qs[:limit]
+    return [
+        {
+            "id": t.pk,
+            "protocol_number": t.protocol_number,
+            "title": t.title,
+            "product": t.product.name,
+            "sites": t.sites_n,
+            "target": t.target,
+            "actual": t.actual,
+            "share": _share(t.actual, t.target),
+        }
+        for t in qs
+    ]
+
+
+# --- Clinical side ------------------------------------------------------------------------------
+
+
+def cases(scope: ReportScope) -> QuerySet:
+    qs = _in_teams(Case.objects.all(), scope.cl_team_ids)
+    if scope.cl_person_id:
+        qs = qs.filter(assigned_liaison_id=scope.cl_person_id)
+    return qs
+
+
+FUNNEL_STEPS = (
+    ("referred", "Referred", None),
+    ("evaluated", "Evaluated", ("evaluated_at", "accepted_at", "admitted_at", "discharged_at")),
+    ("accepted", "Accepted", ("accepted_at", "admitted_at", "discharged_at")),
+    ("admitted", "Admitted", ("admitted_at", "discharged_at")),
+    ("discharged", "Discharged", ("discharged_at",)),
+)
+
+
+def _reached(fields: tuple[str, ...]) -> Q:
+    # A case reached a step if it has that step's stamp or a later one (robust to skipped stamps).
+    q = Q(pk__in=[])
+    for f in fields:
+        q |= Q(**{f"{f}__isnull": False})
+    return q
+
+
+def referral_funnel(scope: ReportScope) -> dict:
+    """Cases referred in the period: how far they got, timings, and the evaluation window share."""
+    window = dt.timedelta(hours=conf.EVALUATION_WINDOW_HOURS)
+    agg = (
+        cases(scope)
+        .filter(_period("referral_received_at", scope))
+        .aggregate(
+            referred=Count("id"),
+            **{key: Count("id", filter=_reached(fields)) for key, _label, fields in FUNNEL_STEPS if fields},
+            declined=Count("id", filter=Q(stage=Stage.DECLINED)),
+            cancelled=Count("id", filter=Q(stage=Stage.CANCELLED)),
+            evaluated_in_window=Count(
+                "id", filter=Q(evaluated_at__isnull=False, evaluated_at__lte=F("referral_received_at") + window)
+            ),
+            median_days_to_evaluation=Median(
+                DaysBetween("referral_received_at", "evaluated_at"), filter=Q(evaluated_at__isnull=False)
+            ),
+            median_days_to_admission=Median(
+                DaysBetween("referral_received_at", "admitted_at"), filter=Q(admitted_at__isnull=False)
+            ),
+        )
+    )
+    steps = []
+    previous = None
+    for key, label, _fields in FUNNEL_STEPS:
+        n = agg[key]
+        steps.append(
+            {"key": key, "label": label, "count": n, "conversion": None if previous is None else _share(n, previous)}
+        )
+        previous = n
+    return {
+        "steps": steps,
+        "referred": agg["referred"],
+        "declined": agg["declined"],
+        "cancelled": agg["cancelled"],
+        "evaluated_in_window": agg["evaluated_in_window"],
+        "evaluated_in_window_share": _share(agg["evaluated_in_window"], agg["referred"]),
+        "window_hours": conf.EVALUATION_WINDOW_HOURS,
+        "median_days_to_evaluation": _round(agg["median_days_to_evaluation"]),
+        "median_days_to_admission": _round(agg["median_days_to_admission"]),
+    }
+
+
+def declines_by_reason(scope: ReportScope) -> list[dict]:
+    counts = dict(
+        cases(scope)
+        .filter(_period("referral_received_at", scope), stage=Stage.DECLINED)
+        .values_list("decline_reason")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {"reason": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in DeclineReason.choices
+        if counts.get(value)
+    ]
+
+
+def discharges(scope: ReportScope) -> dict:
+    """Cases discharged in the period: dispositions and average length of stay (days)."""
+    rows = (
+        cases(scope)
+        .filter(_period("discharged_at", scope))
+        .values("discharge_disposition")
+        .annotate(
+            n=Count("id"),
+            los_sum=Sum(DaysBetween("admitted_at", "discharged_at"), filter=Q(admitted_at__isnull=False)),
+            los_n=Count("id", filter=Q(admitted_at__isnull=False)),
+        )
+        .order_by()
+    )
+    labels = dict(DischargeDisposition.choices)
+    total = los_sum = los_n = 0
+    dispositions = []
+    for r in rows:
+        total += r["n"]
+        los_sum += r["los_sum"] or 0
+        los_n += r["los_n"]
+        dispositions.append(
+            {
+                "disposition": r["discharge_disposition"],
+                "label": labels.get(r["discharge_disposition"], "Not recorded"),
+                "count": r["n"],
+            }
+        )
+    dispositions.sort(key=lambda d: (-d["count"], d["label"]))
+    return {
+        "total": total,
+        "dispositions": dispositions,
+        "avg_length_of_stay_days": _round(los_sum / los_n) if los_n else None,
+    }
+
+
+def caseload(scope: ReportScope) -> dict:
+    """Open cases now, per liaison and stage, with pending consents and communication gaps."""
+    gap_before = timezone.now() - dt.timedelta(days=conf.COMMUNICATION_GAP_DAYS)
+    gap = Q(last_communication_at__isnull=True) | Q(last_communication_at__lt=gap_before)
+    rows = (
+        cases(scope)
+        .filter(stage__in=OPEN_STAGES)
+        .values(
+            "assigned_liaison_id",
+            "assigned_liaison__first_name",
+            "assigned_liaison__last_name",
+            "assigned_liaison__username",
+        )
+        .annotate(
+            total=Count("id", distinct=True),
+            **{s: Count("id", filter=Q(stage=s), distinct=True) for s in OPEN_STAGES},
+            gaps=Count("id", filter=gap, distinct=True),
+            consents_pending=Count("consents", filter=Q(consents__status=ConsentStatus.PENDING)),
+        )
+        .order_by("-total", "assigned_liaison__last_name")
+    )
+    liaisons = [
+        {
+            "liaison_id": r["assigned_liaison_id"],
+            "name": _name(
+                r["assigned_liaison__first_name"], r["assigned_liaison__last_name"], r["assigned_liaison__username"]
+            )
+            if r["assigned_liaison_id"]
+            else "Unassigned",
+            "total": r["total"],
+            "stages": [r[s] for s in OPEN_STAGES],
+            "gaps": r["gaps"],
+            "consents_pending": r["consents_pending"],
+        }
+        for r in rows
+    ]
+    return {
+        "stages": [{"key": s, "label": Stage(s).label} for s in OPEN_STAGES],
+        "liaisons": liaisons,
+        "total": sum(x["total"] for x in liaisons),
+        "gaps": sum(x["gaps"] for x in liaisons),
+        "consents_pending": sum(x["consents_pending"] for x in liaisons),
+        "gap_days": conf.COMMUNICATION_GAP_DAYS,
+    }
+
+
+def _referral_counts(scope: ReportScope, group: str) -> QuerySet:
+    return (
+        cases(scope)
+        .filter(_period("referral_received_at", scope), **{f"{group}__isnull": False})
+        .values(group)
+        .annotate(referrals=Count("id"), admissions=Count("id", filter=_reached(("admitted_at", "discharged_at"))))
+        .order_by("-referrals", "-admissions", group)
+    )
+
+
+def top_referring_physicians(scope: ReportScope, *, limit: int | None = None) -> list[dict]:
+    qs = _referral_counts(scope, "referral_physician").values(
+        "referral_physician",
+        "referral_physician__first_name",
+        "referral_physician__last_name",
+        "referral_physician__credentials",
+        "referral_physician__institution__name",
+        "referrals",
+        "admissions",
+    )
+    if limit:
+        qs = qs[:limit]
+    return [
+        {
+            "physician_id": r["referral_physician"],
+            "name": f"Dr. {r['referral_physician__first_name']} {r['referral_physician__last_name']}",
+            "institution": r["referral_physician__institution__name"] or "",
+            "referrals": r["referrals"],
+            "admissions": r["admissions"],
+        }
+        for r in qs
+    ]
+
+
+def top_referring_institutions(scope: ReportScope, *, limit: int | None = None) -> list[dict]:
+    qs = _referral_counts(scope, "referral_institution").values(
+        "referral_institution", "referral_institution__name", "referral_institution__city", "referrals", "admissions"
+    )
+    if limit:
+        qs = qs[:limit]
+    return [
+        {
+            "institution_id": r["referral_institution"],
+            "name": r["referral_institution__name"],
+            "city": r["referral_institution__city"],
+            "referrals": r["referrals"],
+            "admissions": r["admissions"],
+        }
+        for r in qs
+    ]
+
+
+# --- Joined: where the two sides meet -----------------------------------------------------------
+
+
+def referrers_engagement(scope: ReportScope, *, limit: int | None = None) -> Iterator[dict]:
+    """Physicians who referred patients in the period, with their MSL engagement in the same period.
+
+    One GROUP BY over the period's cases (clinical teams in scope) gives referrals and admissions;
+    the MSL interactions (MSL teams in scope) come from a correlated subquery per referring
+    physician, so neither side's rows multiply the other's counts.
+    """
+    interactions = (
+        msl_interactions(scope)
+        .filter(physician=OuterRef("referral_physician"))
+        .order_by()
+        .values("physician")
+        .annotate(c=Count("id"))
+        .values("c")[:1]
+    )
+    ref = "referral_physician__"
+    qs = (
+        cases(scope)
+        .filter(_period("referral_received_at", scope), referral_physician__isnull=False)
+        .values(
+            "referral_physician",
+            f"{ref}first_name",
+            f"{ref}last_name",
+            f"{ref}credentials",
+            f"{ref}kol_tier",
+            f"{ref}last_interaction_at",
+            f"{ref}owner",
+            f"{ref}owner__first_name",
+            f"{ref}owner__last_name",
+            f"{ref}institution__name",
+        )
+        .annotate(
+            referrals=Count("id"),
+            admissions=Count("id", filter=_reached(("admitted_at", "discharged_at"))),
+            interactions_n=Coalesce(Subquery(interactions, output_field=IntegerField()), 0),
+        )
+        .order_by("-referrals", "-admissions", f"{ref}last_name", "referral_physician")
+    )
+    if limit:
+        qs = qs[:limit]
+    tiers = dict(KolTier.choices)
+    for r in qs.iterator(chunk_size=2000) if limit is None else qs:
+        name = f"Dr. {r[f'{ref}first_name']} {r[f'{ref}last_name']}"
+        yield {
+            "physician_id": r["referral_physician"],
+            "name": f"{name}, {r[f'{ref}credentials']}" if r[f"{ref}credentials"] else name,
+            "institution": r[f"{ref}institution__name"] or "",
+            "tier": r[f"{ref}kol_tier"],
+            "tier_label": tiers.get(r[f"{ref}kol_tier"], ""),
+            "owner": _name(r[f"{ref}owner__first_name"], r[f"{ref}owner__last_name"]) if r[f"{ref}owner"] else "",
+            "owner_id": r[f"{ref}owner"],
+            "referrals": r["referrals"],
+            "admissions": r["admissions"],
+            "interactions": r["interactions_n"],
+            "last_interaction_at": r[f"{ref}last_interaction_at"],
+        }
+
+
+def silent_kol_institutions(scope: ReportScope, *, limit: int | None = None) -> Iterator[dict]:
+    """Tier-1 KOLs (owned in the MSL scope) whose institution referred nothing in the period."""
+    referring = cases(scope).filter(_period("referral_received_at", scope), referral_institution__isnull=False)
+    qs = (
+        _kol_base(scope)
+        .filter(kol_tier=KolTier.TIER_1, institution__isnull=False)
+        .exclude(institution__in=referring.values("referral_institution_id"))
+        .select_related("owner", "institution")
+        .order_by("institution__name", "last_name", "id")
+    )
+    if limit:
+        qs = qs[:limit]
+    for p in qs.iterator(chunk_size=2000) if limit is None else qs:
+        yield {
+            "physician_id": p.pk,
+            "name": p.display_name,
+            "institution": p.institution.name,
+            "institution_id": p.institution_id,
+            "owner": p.owner.get_full_name() if p.owner else "",
+            "last_interaction_at": p.last_interaction_at,
+        }
+
+
+def follow_ups_per_person(scope: ReportScope) -> list[dict]:
+    """Open follow-ups now, per owner across both sides: open, overdue and escalated."""
+    now = timezone.now()
+    qs = _in_teams(FollowUp.objects.filter(status=FollowUpStatus.OPEN), scope.followup_team_ids)
+    people = [p for p in (scope.msl_person_id, scope.cl_person_id) if p]
+    if people:
+        qs = qs.filter(owner_id__in=people)
+    rows = (
+        qs.values("owner_id", "owner__first_name", "owner__last_name", "owner__username", "owner__role", "team__name")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+            escalated=Count("id", filter=Q(escalated_at__isnull=False)),
+        )
+        .order_by("-overdue", "-open", "owner__last_name")
+    )
+    roles = dict(User.Role.choices)
+    return [
+        {
+            "owner_id": r["owner_id"],
+            "name": _name(r["owner__first_name"], r["owner__last_name"], r["owner__username"]),
+            "role": roles.get(r["owner__role"], r["owner__role"]),
+            "team": r["team__name"] or "",
+            "open": r["open"],
+            "overdue": r["overdue"],
+            "escalated": r["escalated"],
+        }
+        for r in rows
+    ]

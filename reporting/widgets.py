@@ -1,0 +1,784 @@
+"""The dashboards' widgets: a registry of small classes, each with its selector call, its table
+(shown, or as the chart's accessible fallback, and exported as CSV), an optional chart and stats.
+
+A widget's data is cached per filter set and scope (`ReportScope.cache_key`); links are added
+after the cache, so they always carry the current request's filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.core.cache import cache
+
+from . import conf, selectors
+from .filters import ReportScope
+from .links import list_url
+
+MSL, CLINICAL, JOINED = "msl", "clinical", "joined"
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Any
+    url: str | None = None
+    bar: int | None = None  # the maximum of a <meter> drawn next to the value
+    num: bool = False
+    flag: str = ""  # a short warning badge next to the value
+
+
+@dataclass(frozen=True)
+class Stat:
+    label: str
+    value: Any
+    url: str | None = None
+    suffix: str = ""
+
+
+def n(value, url=None, bar=None) -> Cell:
+    return Cell(value, url, bar, num=True)
+
+
+def _period(scope: ReportScope) -> dict[str, str]:
+    return {"date_from": scope.date_from.isoformat(), "date_to": scope.date_to.isoformat()}
+
+
+def _team(scope: ReportScope, side: str) -> dict[str, str]:
+    """The `team` parameter for a list on `side`, when the filter picked a team of that side."""
+    ids = scope.msl_team_ids if side == MSL else scope.cl_team_ids
+    if scope.team_id and ids == frozenset({scope.team_id}):
+        return {"team": str(scope.team_id)}
+    if scope.personal and ids and len(ids) == 1:
+        return {"team": str(next(iter(ids)))}
+    return {}
+
+
+class Widget:
+    key: ClassVar[str]
+    title: ClassVar[str]
+    side: ClassVar[str]
+    description: ClassVar[str] = ""
+    width: ClassVar[str] = "col-lg-6"
+    columns: ClassVar[list[str]] = []
+    limit: ClassVar[int | None] = None  # rows on the page; the CSV export has them all
+
+    # -- data
+    def fetch(self, scope: ReportScope, *, limit: int | None) -> Any:
+        raise NotImplementedError
+
+    def data(self, scope: ReportScope) -> Any:
+        key = scope.cache_key(self.key)
+        value = cache.get(key)
+        if value is None:
+            value = self.fetch(scope, limit=self.limit)
+            if isinstance(value, Iterator):
+                value = list(value)
+            cache.set(key, value, conf.CACHE_SECONDS)
+        return value
+
+    @property
+    def is_joined(self) -> bool:
+        return self.side == JOINED
+
+    def visible_to(self, scope: ReportScope) -> bool:
+        return {MSL: scope.show_msl, CLINICAL: scope.show_clinical, JOINED: scope.show_joined}[self.side]
+
+    # -- presentation
+    def rows(self, data: Any, scope: ReportScope) -> Iterable[list[Cell]]:
+        raise NotImplementedError
+
+    def chart(self, data: Any, scope: ReportScope) -> dict | None:
+        return None
+
+    def stats(self, data: Any, scope: ReportScope) -> list[Stat]:
+        return []
+
+    def more_url(self, scope: ReportScope) -> str | None:
+        return None
+
+    def export_rows(self, scope: ReportScope) -> Iterable[list[Cell]]:
+        """Every row for the CSV (no page limit), computed fresh with the same filters."""
+        return self.rows(self.fetch(scope, limit=None), scope)
+
+    def render_context(self, scope: ReportScope) -> dict:
+        data = self.data(scope)
+        rows = list(self.rows(data, scope))
+        return {
+            "widget": self,
+            "data": data,
+            "rows": rows,
+            "chart": self.chart(data, scope),
+            "chart_id": f"chart-data-{self.key}",
+            "stats": self.stats(data, scope),
+            "more_url": self.more_url(scope),
+            "truncated": self.limit is not None and len(rows) >= self.limit,
+        }
+
+
+REGISTRY: dict[str, Widget] = {}
+
+
+def register(cls: type[Widget]) -> type[Widget]:
+    REGISTRY[cls.key] = cls()
+    return cls
+
+
+def bar_chart(labels, datasets, *, stacked=False, horizontal=False, kind="bar", percent=False) -> dict:
+    return {
+        "type": kind,
+        "labels": [str(x) for x in labels],
+        "datasets": [{"label": str(lbl), "data": list(values)} for lbl, values in datasets],
+        "stacked": stacked,
+        "horizontal": horizontal,
+        "percent": percent,
+    }
+
+
+# --- MSL side -----------------------------------------------------------------------------------
+
+
+@register
+class InteractionsByWeek(Widget):
+    key = "interactions_by_week"
+    title = "Interactions per week by channel"
+    side = MSL
+    width = "col-12"
+    columns = ["Week of", "Channel", "Interactions"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.interactions_by_week(scope)
+
+    def _url(self, scope, week: dt.date, channel: str | None = None) -> str:
+        params = {"date_from": week.isoformat(), "date_to": (week + dt.timedelta(days=6)).isoformat()}
+        return list_url(
+            "physicians:interactions", **params, **_team(scope, MSL), msl=scope.msl_person_id, channel=channel
+        )
+
+    def rows(self, data, scope):
+        from physicians.choices import Channel
+
+        values = {label: value for value, label in Channel.choices}
+        for i, week in enumerate(data["weeks"]):
+            for label, counts in data["channels"].items():
+                if counts[i]:
+                    yield [Cell(week), Cell(label), n(counts[i], self._url(scope, week, values[label]))]
+
+    def chart(self, data, scope):
+        labels = [w.strftime("%d %b") for w in data["weeks"]]
+        return bar_chart(labels, data["channels"].items(), stacked=True)
+
+    def stats(self, data, scope):
+        url = list_url("physicians:interactions", **_period(scope), **_team(scope, MSL), msl=scope.msl_person_id)
+        return [Stat("Interactions in the period", data["total"], url)]
+
+
+@register
+class InteractionsPerMsl(Widget):
+    key = "interactions_per_msl"
+    title = "Interactions per MSL"
+    side = MSL
+    columns = ["MSL", "Interactions", "Physicians reached", "In person", "With tier-1 KOLs"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.interactions_per_msl(scope)
+
+    def rows(self, data, scope):
+        top = max((r["total"] for r in data), default=0)
+        for r in data:
+            url = list_url("physicians:interactions", **_period(scope), **_team(scope, MSL), msl=r["msl_id"])
+            yield [
+                Cell(r["name"]),
+                n(r["total"], url, bar=top),
+                n(r["physicians"]),
+                n(
+                    r["in_person"],
+                    list_url("physicians:interactions", **_period(scope), msl=r["msl_id"], channel="in_person"),
+                ),
+                n(r["tier1"]),
+            ]
+
+
+@register
+class KolCoverage(Widget):
+    key = "kol_coverage"
+    title = "KOL coverage by tier"
+    side = MSL
+    description = "Share of active KOLs reached within their tier's cadence, as of today."
+    columns = ["Tier", "Cadence (days)", "KOLs", "Reached", "Not reached", "Coverage %"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.kol_coverage(scope)
+
+    def _params(self, scope, tier):
+        # The physicians list has an owner filter but no team filter; a person narrows by owner.
+        return {"tier": tier, "owner": scope.msl_person_id, "scope": "team" if scope.msl_person_id is None else None}
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(f"Tier {r['tier']}"),
+                n(r["cadence_days"]),
+                n(r["total"], list_url("physicians:list", **self._params(scope, r["tier"]))),
+                n(r["reached"]),
+                n(
+                    r["not_reached"],
+                    list_url("physicians:list", **self._params(scope, r["tier"]), not_contacted_days=r["cadence_days"]),
+                ),
+                n(r["share"]),
+            ]
+
+    def chart(self, data, scope):
+        return bar_chart(
+            [f"Tier {r['tier']}" for r in data],
+            [("Reached within cadence (%)", [r["share"] or 0 for r in data])],
+            percent=True,
+        )
+
+
+@register
+class KolsNotReached(Widget):
+    key = "kols_not_reached"
+    title = "KOLs not reached within cadence"
+    side = MSL
+    width = "col-12"
+    limit = conf.TOP_ROWS
+    columns = ["Physician", "Tier", "Cadence (days)", "Institution", "Owning MSL", "Last contact"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.kols_not_reached(scope, limit=limit)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                n(r["tier"]),
+                n(r["cadence_days"]),
+                Cell(r["institution"]),
+                Cell(r["owner"]),
+                Cell(r["last_interaction_at"]),
+            ]
+
+
+@register
+class InsightsByThemeProduct(Widget):
+    key = "insights_by_theme"
+    title = "Insights by theme and product"
+    side = MSL
+    columns = ["Theme", "Product", "Insights"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.insights_by_theme_product(scope)
+
+    def rows(self, data, scope):
+        for r in data["rows"]:
+            url = list_url(
+                "physicians:insights",
+                **_period(scope),
+                **_team(scope, MSL),
+                theme=r["theme"],
+                product=r["product_id"],
+                captured_by=scope.msl_person_id,
+            )
+            yield [Cell(r["theme_label"]), Cell(r["product"]), n(r["count"], url)]
+
+    def chart(self, data, scope):
+        themes = list(dict.fromkeys(r["theme_label"] for r in data["rows"]))
+        products = list(dict.fromkeys(r["product"] for r in data["rows"]))
+        counts = {(r["theme_label"], r["product"]): r["count"] for r in data["rows"]}
+        return bar_chart(
+            themes, [(p, [counts.get((t, p), 0) for t in themes]) for p in products], stacked=True, horizontal=True
+        )
+
+
+@register
+class InsightStatusWidget(Widget):
+    key = "insight_status"
+    title = "Insights by status"
+    side = MSL
+    columns = ["Status", "Insights"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.insight_status(scope)
+
+    def rows(self, data, scope):
+        for r in data["by_status"]:
+            url = list_url(
+                "physicians:insights",
+                **_period(scope),
+                **_team(scope, MSL),
+                status=r["status"],
+                captured_by=scope.msl_person_id,
+            )
+            yield [Cell(r["label"]), n(r["count"], url)]
+
+    def chart(self, data, scope):
+        return bar_chart(
+            [r["label"] for r in data["by_status"]],
+            [("Insights", [r["count"] for r in data["by_status"]])],
+            kind="doughnut",
+        )
+
+    def stats(self, data, scope):
+        return [
+            Stat(
+                "Captured",
+                data["total"],
+                list_url("physicians:insights", **_period(scope), **_team(scope, MSL), captured_by=scope.msl_person_id),
+            ),
+            Stat("Median days to review", data["median_days_to_review"]),
+        ]
+
+
+@register
+class NewestInsights(Widget):
+    key = "newest_insights"
+    title = "Newest insights"
+    side = MSL
+    width = "col-12"
+    limit = 5
+    columns = ["Captured", "Theme", "Product", "Physician", "Captured by", "Status", "Insight"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.newest_insights(scope, limit=limit or 1_000_000)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["captured_at"]),
+                Cell(r["theme"]),
+                Cell(r["product"]),
+                Cell(r["physician"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["captured_by"]),
+                Cell(r["status"]),
+                Cell(r["text"]),
+            ]
+
+    def more_url(self, scope):
+        return list_url("physicians:insights", **_period(scope), **_team(scope, MSL), captured_by=scope.msl_person_id)
+
+
+@register
+class Inquiries(Widget):
+    key = "inquiries"
+    title = "Medical information requests"
+    side = MSL
+    columns = ["Measure", "Value"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.inquiry_stats(scope)
+
+    def _url(self, scope, **params):
+        return list_url("physicians:inquiries", **_team(scope, MSL), owner=scope.msl_person_id, **params)
+
+    def stats(self, data, scope):
+        return [
+            Stat("Open", data["open"], self._url(scope, status="open")),
+            Stat("Overdue", data["overdue"], self._url(scope, status="open", overdue=1)),
+            Stat("Median turnaround", data["median_turnaround_days"], suffix=" days"),
+            Stat("Answered within service level", data["within_sla_share"], suffix=" %"),
+        ]
+
+    def rows(self, data, scope):
+        yield [Cell("Open now"), n(data["open"], self._url(scope, status="open"))]
+        yield [Cell("Overdue now"), n(data["overdue"], self._url(scope, status="open", overdue=1))]
+        yield [Cell("Received in the period"), n(data["received"], self._url(scope, **_period(scope)))]
+        yield [Cell("Answered (of those received)"), n(data["answered"])]
+        yield [Cell("Answered within service level"), n(data["within_sla"])]
+        yield [Cell("Within service level (%)"), n(data["within_sla_share"])]
+        yield [Cell("Median turnaround (days)"), n(data["median_turnaround_days"])]
+
+
+@register
+class Training(Widget):
+    key = "training"
+    title = "Sales-team training"
+    side = MSL
+    columns = ["Measure", "Value"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.training_stats(scope)
+
+    def stats(self, data, scope):
+        url = list_url("physicians:trainings", **_period(scope), **_team(scope, MSL))
+        return [
+            Stat("Sessions", data["sessions"], url),
+            Stat("Attendees", data["attendees"]),
+            Stat("Average score improvement", data["avg_improvement"], suffix=" pts"),
+        ]
+
+    def rows(self, data, scope):
+        yield [Cell("Sessions"), n(data["sessions"])]
+        yield [Cell("Attendees"), n(data["attendees"])]
+        yield [Cell("Average score improvement (points)"), n(data["avg_improvement"])]
+
+
+@register
+class TrialSites(Widget):
+    key = "trial_sites"
+    title = "Trial sites by status"
+    side = MSL
+    columns = ["Status", "Sites"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.trial_sites_by_status(scope)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [Cell(r["label"]), n(r["count"], list_url("physicians:sites", status=r["status"]))]
+
+    def chart(self, data, scope):
+        return bar_chart([r["label"] for r in data], [("Sites", [r["count"] for r in data])])
+
+
+@register
+class TrialEnrolment(Widget):
+    key = "trial_enrolment"
+    title = "Enrolment against target per trial"
+    side = MSL
+    width = "col-12"
+    limit = conf.TOP_ROWS
+    columns = ["Protocol", "Trial", "Product", "Sites", "Target", "Enrolled", "Of target %"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.trial_enrolment(scope, limit=limit)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["protocol_number"]),
+                Cell(r["title"]),
+                Cell(r["product"]),
+                n(r["sites"], list_url("physicians:sites", trial=r["id"])),
+                n(r["target"]),
+                n(r["actual"], bar=r["target"] or None),
+                n(r["share"]),
+            ]
+
+
+# --- Clinical side ------------------------------------------------------------------------------
+
+
+def _cl(scope: ReportScope, **params) -> str:
+    return list_url("patients:worklist", **_team(scope, CLINICAL), liaison=scope.cl_person_id, **params)
+
+
+@register
+class ReferralFunnel(Widget):
+    key = "referral_funnel"
+    title = "Referral funnel"
+    side = CLINICAL
+    description = "Cases referred in the period and how far they have come."
+    columns = ["Step", "Cases", "Conversion from previous step %"]
+
+    STAGE_OF_STEP = {"evaluated": "evaluating", "referred": None}
+
+    def fetch(self, scope, *, limit):
+        return selectors.referral_funnel(scope)
+
+    def rows(self, data, scope):
+        for step in data["steps"]:
+            # The worklist filters by current stage: a step links to the cohort's cases now there.
+            stage = self.STAGE_OF_STEP.get(step["key"], step["key"])
+            yield [
+                Cell(step["label"]),
+                n(step["count"], _cl(scope, **_period(scope), stage=stage)),
+                n(step["conversion"]),
+            ]
+        yield [Cell("Declined"), n(data["declined"], _cl(scope, **_period(scope), stage="declined")), n(None)]
+
+    def chart(self, data, scope):
+        labels = [
+            s["label"] if s["conversion"] is None else f"{s['label']} ({s['conversion']:g}%)" for s in data["steps"]
+        ]
+        return bar_chart(labels, [("Cases", [s["count"] for s in data["steps"]])])
+
+    def stats(self, data, scope):
+        return [
+            Stat("Referrals", data["referred"], _cl(scope, **_period(scope))),
+            Stat("Median days to evaluation", data["median_days_to_evaluation"]),
+            Stat("Median days to admission", data["median_days_to_admission"]),
+            Stat(f"Evaluated within {data['window_hours']} h", data["evaluated_in_window_share"], suffix=" %"),
+        ]
+
+
+@register
+class Declines(Widget):
+    key = "declines"
+    title = "Declines by reason"
+    side = CLINICAL
+    columns = ["Reason", "Cases"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.declines_by_reason(scope)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["label"]),
+                n(r["count"], _cl(scope, **_period(scope), stage="declined", decline_reason=r["reason"])),
+            ]
+
+    def chart(self, data, scope):
+        return (
+            bar_chart([r["label"] for r in data], [("Declines", [r["count"] for r in data])], kind="doughnut")
+            if data
+            else None
+        )
+
+
+@register
+class Discharges(Widget):
+    key = "discharges"
+    title = "Discharges"
+    side = CLINICAL
+    description = "Cases discharged in the period."
+    columns = ["Disposition", "Cases"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.discharges(scope)
+
+    def rows(self, data, scope):
+        for r in data["dispositions"]:
+            yield [
+                Cell(r["label"]),
+                n(r["count"], _cl(scope, stage="discharged", discharge_disposition=r["disposition"])),
+            ]
+
+    def chart(self, data, scope):
+        rows = data["dispositions"]
+        return bar_chart([r["label"] for r in rows], [("Discharges", [r["count"] for r in rows])], kind="doughnut")
+
+    def stats(self, data, scope):
+        return [
+            Stat("Discharged", data["total"], _cl(scope, stage="discharged")),
+            Stat("Average length of stay", data["avg_length_of_stay_days"], suffix=" days"),
+        ]
+
+
+@register
+class Caseload(Widget):
+    key = "caseload"
+    title = "Caseload per liaison"
+    side = CLINICAL
+    width = "col-12"
+    description = "Open cases now, by stage."
+
+    @property
+    def columns(self):
+        from patients.choices import OPEN_STAGES, Stage
+
+        return [
+            "Liaison",
+            *[Stage(s).label for s in OPEN_STAGES],
+            "Open cases",
+            "Consents pending",
+            "Communication gaps",
+        ]
+
+    def fetch(self, scope, *, limit):
+        return selectors.caseload(scope)
+
+    def rows(self, data, scope):
+        top = max((r["total"] for r in data["liaisons"]), default=0)
+        for r in data["liaisons"]:
+            liaison = r["liaison_id"] or None
+
+            def url(liaison=liaison, **params):
+                return list_url("patients:worklist", **_team(scope, CLINICAL), liaison=liaison, **params)
+
+            yield [
+                Cell(r["name"]),
+                *[n(count, url(stage=stage["key"])) for count, stage in zip(r["stages"], data["stages"], strict=True)],
+                n(r["total"], url(), bar=top),
+                n(r["consents_pending"]),
+                n(r["gaps"]),
+            ]
+
+    def stats(self, data, scope):
+        return [
+            Stat("Open cases", data["total"], _cl(scope)),
+            Stat("Consents pending", data["consents_pending"]),
+            Stat(f"No contact for {data['gap_days']}+ days", data["gaps"]),
+        ]
+
+
+@register
+class TopReferringPhysicians(Widget):
+    key = "top_referring_physicians"
+    title = "Top referring physicians"
+    side = CLINICAL
+    limit = 10
+    columns = ["Physician", "Institution", "Referrals", "Admissions"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.top_referring_physicians(scope, limit=limit)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["institution"]),
+                n(r["referrals"], _cl(scope, **_period(scope), referral_physician=r["physician_id"])),
+                n(
+                    r["admissions"],
+                    _cl(scope, **_period(scope), referral_physician=r["physician_id"], stage="admitted"),
+                ),
+            ]
+
+
+@register
+class TopReferringInstitutions(Widget):
+    key = "top_referring_institutions"
+    title = "Top referring institutions"
+    side = CLINICAL
+    limit = 10
+    columns = ["Institution", "City", "Referrals", "Admissions"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.top_referring_institutions(scope, limit=limit)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["name"]),
+                Cell(r["city"]),
+                n(r["referrals"], _cl(scope, **_period(scope), referral_institution=r["institution_id"])),
+                n(
+                    r["admissions"],
+                    _cl(scope, **_period(scope), referral_institution=r["institution_id"], stage="admitted"),
+                ),
+            ]
+
+
+# --- Joined -------------------------------------------------------------------------------------
+
+
+@register
+class ReferrersEngagement(Widget):
+    key = "referrers_engagement"
+    title = "Referring physicians and their MSL engagement"
+    side = JOINED
+    width = "col-12"
+    limit = conf.TOP_ROWS
+    description = (
+        "Each physician who referred patients in the period: referrals and admissions next to the "
+        "MSL interactions in the same period, the last MSL contact, KOL tier and owning MSL."
+    )
+    columns = [
+        "Physician",
+        "Institution",
+        "Tier",
+        "Owning MSL",
+        "Referrals",
+        "Admissions",
+        "MSL interactions",
+        "Last MSL contact",
+    ]
+
+    def fetch(self, scope, *, limit):
+        return selectors.referrers_engagement(scope, limit=limit)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["institution"]),
+                Cell(r["tier_label"]),
+                Cell(r["owner"]),
+                n(r["referrals"], _cl(scope, **_period(scope), referral_physician=r["physician_id"])),
+                n(
+                    r["admissions"],
+                    _cl(scope, **_period(scope), referral_physician=r["physician_id"], stage="admitted"),
+                ),
+                Cell(
+                    r["interactions"],
+                    list_url(
+                        "physicians:interactions", **_period(scope), **_team(scope, MSL), physician=r["physician_id"]
+                    ),
+                    num=True,
+                    flag="" if r["interactions"] else "No MSL contact",
+                ),
+                Cell(r["last_interaction_at"]),
+            ]
+
+
+@register
+class SilentKolInstitutions(Widget):
+    key = "silent_kols"
+    title = "Tier-1 KOLs at institutions that referred nothing"
+    side = JOINED
+    limit = conf.TOP_ROWS
+    columns = ["Physician", "Institution", "Owning MSL", "Last MSL contact"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.silent_kol_institutions(scope, limit=limit)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["institution"], list_url("physicians:list", institution=r["institution_id"], tier=1)),
+                Cell(r["owner"]),
+                Cell(r["last_interaction_at"]),
+            ]
+
+
+@register
+class FollowUps(Widget):
+    key = "follow_ups"
+    title = "Follow-ups across both teams"
+    side = JOINED
+    description = "Open follow-ups now, per person."
+    columns = ["Person", "Role", "Team", "Open", "Overdue", "Escalated"]
+
+    def fetch(self, scope, *, limit):
+        return selectors.follow_ups_per_person(scope)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                Cell(r["name"]),
+                Cell(r["role"]),
+                Cell(r["team"]),
+                n(r["open"], list_url("outreach:follow_ups", owner=r["owner_id"])),
+                n(r["overdue"], list_url("outreach:follow_ups", owner=r["owner_id"], state="overdue")),
+                n(r["escalated"], list_url("outreach:follow_ups", owner=r["owner_id"], state="escalated")),
+            ]
+
+
+PAGES: dict[str, list[str]] = {
+    "overview": [
+        "referrers_engagement",
+        "silent_kols",
+        "follow_ups",
+        "referral_funnel",
+        "kol_coverage",
+        "interactions_per_msl",
+        "inquiries",
+        "caseload",
+    ],
+    "msl": [
+        "interactions_by_week",
+        "interactions_per_msl",
+        "kol_coverage",
+        "kols_not_reached",
+        "insights_by_theme",
+        "insight_status",
+        "newest_insights",
+        "inquiries",
+        "training",
+        "trial_enrolment",
+        "trial_sites",
+    ],
+    "clinical": [
+        "referral_funnel",
+        "declines",
+        "discharges",
+        "caseload",
+        "top_referring_physicians",
+        "top_referring_institutions",
+    ],
+}

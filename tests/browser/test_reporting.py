@@ -1,0 +1,65 @@
+"""A manager reads the dashboard in real Chromium: period change, charts drawn, drill-down."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.factories import CaseFactory, PhysicianFactory
+from tests.reporting.factories import InteractionFactory, ago
+
+from .conftest import login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CANVAS_HAS_PIXELS = """(canvas) => {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) { return true; } }
+  return false;
+}"""
+
+
+def test_manager_changes_the_period_sees_charts_and_follows_a_number(page, manager, msl, nurse, cl_team):
+    physician = PhysicianFactory(last_name="Referrer", kol_tier=1, owner=msl, last_interaction_at=ago(3))
+    InteractionFactory(msl=msl, physician=physician, occurred_at=ago(3))
+    InteractionFactory(msl=msl, physician=physician, occurred_at=ago(60), channel="phone")
+    CaseFactory(assigned_liaison=nurse, referral_physician=physician, referral_received_at=ago(5), evaluated_at=ago(4))
+    CaseFactory(assigned_liaison=nurse, referral_physician=physician, referral_received_at=ago(50))
+
+    login(page, "manager")
+    assert urlsplit(page.url).path == "/reporting/"
+    page.get_by_role("heading", name="Where the two sides meet").wait_for()
+
+    # Change the period: a preset applies at once and lands in the URL.
+    page.get_by_label("Period").select_option("30d")
+    page.wait_for_url("**/reporting/?*range=30d*")
+    assert "range=30d" in page.url
+
+    funnel_canvas = page.locator('canvas[data-chart="chart-data-referral_funnel"]')
+    funnel_canvas.wait_for()
+    page.wait_for_function("document.querySelector('canvas[data-chart]').dataset.rendered === 'true'")
+    assert funnel_canvas.evaluate(CANVAS_HAS_PIXELS)
+
+    # The MSL tab keeps the filters and draws its stacked weekly chart too.
+    page.get_by_role("link", name="Medical affairs").click()
+    page.wait_for_url("**/reporting/msl/?*range=30d*")
+    weekly = page.locator('canvas[data-chart="chart-data-interactions_by_week"]')
+    page.wait_for_function(
+        "[...document.querySelectorAll('canvas[data-chart]')].every(c => c.dataset.rendered === 'true')"
+    )
+    assert weekly.evaluate(CANVAS_HAS_PIXELS)
+
+    # Back to the overview; the joined table's referral count leads to the filtered worklist.
+    page.get_by_role("link", name="Overview").click()
+    page.wait_for_url("**/reporting/?*")
+    row = page.locator("#widget-referrers_engagement tbody tr", has_text="Referrer")
+    referrals = row.locator("td a[data-drill]").first
+    assert referrals.inner_text().strip() == "1"  # only the referral within the last 30 days
+    referrals.click()
+    page.wait_for_url("**/patients/?*")
+    url = urlsplit(page.url)
+    assert url.path == "/patients/"
+    params = parse_qs(url.query)
+    assert params["referral_physician"] == [str(physician.pk)]
+    assert params["date_from"] and params["date_to"]

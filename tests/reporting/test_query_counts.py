@@ -1,0 +1,100 @@
+"""Each dashboard issues the same number of queries at 2 and at 20 rows of everything."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.factories import CaseFactory, FollowUpFactory, MedicalInquiryFactory, PhysicianFactory
+
+from .factories import (
+    ConsentFactory,
+    InsightFactory,
+    InteractionFactory,
+    TrainingAttendeeFactory,
+    TrialSiteFactory,
+    ago,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Every request: session, user, the manager's teams (scope_team_ids), their kinds (which side
+# each team is on); after the response the session's activity stamp (savepoint, update,
+# release); rendering the filter form: its team choices and its person choices.
+BASE = 4 + 3 + 2
+
+# One query per widget of the page (widgets.PAGES).
+# referrers × engagement, silent KOLs, follow-ups, funnel, KOL coverage, per MSL, inquiries, caseload
+OVERVIEW = BASE + 8
+# per week, per MSL, coverage, not reached, by theme, by status, newest, inquiries, training,
+# enrolment, sites
+MSL = BASE + 11
+CLINICAL = BASE + 6  # funnel, declines, discharges, caseload, top physicians, top institutions
+
+
+def add_rows(n: int, *, msl, nurse, offset: int) -> None:
+    for i in range(n):
+        physician = PhysicianFactory(kol_tier=1 + i % 3, owner=msl, last_interaction_at=ago(i * 7))
+        interaction = InteractionFactory(
+            msl=msl, physician=physician, occurred_at=ago(i), channel=("phone", "virtual")[i % 2]
+        )
+        InsightFactory(
+            captured_by=msl,
+            physician=physician,
+            interaction=interaction,
+            captured_at=ago(i),
+            theme=("safety", "dosing")[i % 2],
+        )
+        MedicalInquiryFactory(
+            owner=msl, physician=physician, received_at=ago(i + 3), answered_at=ago(i), status="answered"
+        )
+        TrainingAttendeeFactory(session__trainer=msl, score_before=40, score_after=60 + i)
+        TrialSiteFactory(trial__protocol_number=f"Q-{offset + i}", enrolment_target=10, enrolment_actual=i)
+        case = CaseFactory(
+            assigned_liaison=nurse,
+            referral_physician=physician,
+            referral_institution=physician.institution,
+            referral_received_at=ago(i + 2),
+            evaluated_at=ago(i + 1),
+            admitted_at=ago(i),
+            stage="admitted",
+        )
+        ConsentFactory(case=case)
+        FollowUpFactory(owner=(msl, nurse)[i % 2], due_at=ago(i - 3))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"), [("/reporting/", OVERVIEW), ("/reporting/msl/", MSL), ("/reporting/clinical/", CLINICAL)]
+)
+def test_dashboard_query_count_does_not_grow_with_data(
+    url, expected, client_for, manager, msl, nurse, django_assert_num_queries
+):
+    client = client_for(manager)
+    add_rows(2, msl=msl, nurse=nurse, offset=0)
+    with django_assert_num_queries(expected):
+        assert client.get(url, {"range": "90d"}).status_code == 200
+    cache.clear()
+    add_rows(18, msl=msl, nurse=nurse, offset=100)
+    with django_assert_num_queries(expected):
+        response = client.get(url, {"range": "90d"})
+    assert response.status_code == 200
+    # And the numbers did grow: the page is not empty at 20 rows.
+    assert any(w["rows"] for w in response.context["widgets"])
+    # From the cache: only the request's own queries are left.
+    with django_assert_num_queries(BASE):
+        client.get(url, {"range": "90d"})
+
+
+def test_csv_export_query_count_does_not_grow_with_data(client_for, manager, msl, nurse, django_assert_num_queries):
+    client = client_for(manager)
+    url = reverse("reporting:export", args=["referrers_engagement"])
+    # session, user, teams, kinds; session stamp (savepoint, update, release); the export's query.
+    expected = 4 + 3 + 1
+    add_rows(2, msl=msl, nurse=nurse, offset=0)
+    with django_assert_num_queries(expected):
+        b"".join(client.get(url, {"range": "90d"}).streaming_content)
+    add_rows(18, msl=msl, nurse=nurse, offset=100)
+    with django_assert_num_queries(expected):
+        body = b"".join(client.get(url, {"range": "90d"}).streaming_content)
+    assert body.count(b"\n") == 21
