@@ -62,7 +62,11 @@ EXPECTED: dict[str, Row] = {
     "physicians:list": Row(get=MEDICAL_SIDE),
     "patients:worklist": Row(get=PHI_SIDE),
     "outreach:follow_ups": Row(get=SIGNED_IN),
-    "reporting:dashboard": Row(get=SIGNED_IN),
+    # MSLs and liaisons are sent to the personal dashboard of their own side.
+    "reporting:dashboard": Row(get=every(OK, msl=302, msl_other=302, nurse=302, nurse_other=302)),
+    "reporting:msl": Row(get=MEDICAL_SIDE),
+    "reporting:clinical": Row(get=PHI_SIDE),
+    "reporting:export": Row(get=PHI_SIDE, kwargs=lambda w: {"key": "referral_funnel"}),
 }
 
 
