@@ -60,7 +60,16 @@ CITIES = (
     "Pittsburgh Columbus Indianapolis Kansas_City Omaha Salt_Lake_City Sacramento Tampa"
 ).split()
 STATES = "MA NY PA MD GA FL IL MI OH TX TX CO AZ WA OR CA CA CA MN MO TN NC PA OH IN MO NE UT CA FL".split()
-AREAS = ("Oncology", "Cardiology", "Neurology", "Immunology", "Endocrinology", "Respiratory", "Nephrology", "Rare disease")
+AREAS = (
+    "Oncology",
+    "Cardiology",
+    "Neurology",
+    "Immunology",
+    "Endocrinology",
+    "Respiratory",
+    "Nephrology",
+    "Rare disease",
+)
 CHANNELS = ("in_person", "in_person", "in_person", "virtual", "virtual", "phone", "email", "congress", "advisory_board")
 THEMES = ("efficacy", "safety", "dosing", "unmet_need", "competitive", "access", "trial_design", "other")
 SENTIMENTS = ("positive", "neutral", "negative", "mixed")
@@ -248,7 +257,10 @@ def load_people(world: World, scale: float, log: Progress) -> None:
     links = [Through(team_id=t.id, user_id=manager.id) for t in msl_teams[:2] + cl_teams[:2]]
     for t_index, m in zip(range(2, 15), extra_managers, strict=True):
         mid = by_name[m.username].id
-        links += [Through(team_id=msl_teams[t_index].id, user_id=mid), Through(team_id=cl_teams[t_index].id, user_id=mid)]
+        links += [
+            Through(team_id=msl_teams[t_index].id, user_id=mid),
+            Through(team_id=cl_teams[t_index].id, user_id=mid),
+        ]
     Through.objects.bulk_create(links)
     for link in links:
         world.team_manager[link.team_id] = link.user_id
@@ -414,7 +426,9 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
             at, msl = i_at[it], i_msl[it]
             team = user_team[msl]
             age = now - at
-            status = rng.choice(("new", "under_review")) if age < 60 * DAY else rng.choice(("actioned", "closed", "closed"))
+            status = (
+                rng.choice(("new", "under_review")) if age < 60 * DAY else rng.choice(("actioned", "closed", "closed"))
+            )
             reviewer = review = actioned = closed = None
             changed = at
             if status != "new":
@@ -577,7 +591,11 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
                 done = evaluated_at is not None
                 r = ts(ev_start + 0.1 * DAY) if done or rng.random() < 0.5 else NULL
                 m = ts(ev_start + 0.2 * DAY) if done else NULL
-                eligibility = ("not_eligible" if stage == "declined" and decline == "not_eligible" else "eligible") if done else "pending"
+                eligibility = (
+                    ("not_eligible" if stage == "declined" and decline == "not_eligible" else "eligible")
+                    if done
+                    else "pending"
+                )
                 evaluations.append((k, liaison if r != NULL else NULL, r, liaison if done else NULL, m,
                                     liaison if done else NULL, m, liaison if done else NULL, m, "",
                                     eligibility, liaison if done else NULL, ts(evaluated_at)))  # fmt: skip

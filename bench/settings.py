@@ -4,7 +4,12 @@ bench.env.configure() sets the environment (DATABASE_URL of the bench database, 
 throwaway SECRET_KEY) before this module is imported.
 """
 
+import warnings
+
 from liaison_crm.settings import *  # noqa: F403
+
+# Static files are not part of what is measured: no collectstatic, and no warning about it.
+warnings.filterwarnings("ignore", message="No directory at")
 
 # No collectstatic for a benchmark: plain storage, templates still resolve {% static %}.
 STORAGES = {
