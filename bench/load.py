@@ -23,23 +23,190 @@ from bench import env
 DAY = 86_400.0
 DECADE = 3652 * DAY
 
-LAST_NAMES = (
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
-    "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
-    "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
-    "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker "
-    "Cruz Edwards Collins Reyes Stewart Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper "
-    "Peterson Bailey Reed Kelly Howard Ramos Kim Cox Ward Richardson Watson Brooks Chavez Wood James "
-    "Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Jimenez "
-    "Okafor Lindqvist Weber Mensah Chen Nakamura Schmidt Novak Kowalski Rossi Dubois Haddad Cohen Singh"
-).split()
-FIRST_NAMES = (
-    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
-    "Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty Anthony Sandra "
-    "Mark Margaret Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kenneth Carol "
-    "Kevin Amanda Brian Melissa George Deborah Timothy Stephanie Ronald Rebecca Jason Sharon Edward Laura "
-    "Aisha Wei Priya Omar Ingrid Tomasz Yuki Fatima Mateo Chloe"
-).split()
+LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Gomez",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Diaz",
+    "Parker",
+    "Cruz",
+    "Edwards",
+    "Collins",
+    "Reyes",
+    "Stewart",
+    "Morris",
+    "Morales",
+    "Murphy",
+    "Cook",
+    "Rogers",
+    "Gutierrez",
+    "Ortiz",
+    "Morgan",
+    "Cooper",
+    "Peterson",
+    "Bailey",
+    "Reed",
+    "Kelly",
+    "Howard",
+    "Ramos",
+    "Kim",
+    "Cox",
+    "Ward",
+    "Richardson",
+    "Watson",
+    "Brooks",
+    "Chavez",
+    "Wood",
+    "James",
+    "Bennett",
+    "Gray",
+    "Mendoza",
+    "Ruiz",
+    "Hughes",
+    "Price",
+    "Alvarez",
+    "Castillo",
+    "Sanders",
+    "Patel",
+    "Myers",
+    "Long",
+    "Ross",
+    "Foster",
+    "Jimenez",
+    "Okafor",
+    "Lindqvist",
+    "Weber",
+    "Mensah",
+    "Chen",
+    "Nakamura",
+    "Schmidt",
+    "Novak",
+    "Kowalski",
+    "Rossi",
+    "Dubois",
+    "Haddad",
+    "Cohen",
+    "Singh",
+]
+FIRST_NAMES = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Christopher",
+    "Lisa",
+    "Daniel",
+    "Nancy",
+    "Matthew",
+    "Betty",
+    "Anthony",
+    "Sandra",
+    "Mark",
+    "Margaret",
+    "Donald",
+    "Ashley",
+    "Steven",
+    "Kimberly",
+    "Paul",
+    "Emily",
+    "Andrew",
+    "Donna",
+    "Joshua",
+    "Michelle",
+    "Kenneth",
+    "Carol",
+    "Kevin",
+    "Amanda",
+    "Brian",
+    "Melissa",
+    "George",
+    "Deborah",
+    "Timothy",
+    "Stephanie",
+    "Ronald",
+    "Rebecca",
+    "Jason",
+    "Sharon",
+    "Edward",
+    "Laura",
+    "Aisha",
+    "Wei",
+    "Priya",
+    "Omar",
+    "Ingrid",
+    "Tomasz",
+    "Yuki",
+    "Fatima",
+    "Mateo",
+    "Chloe",
+]
 SPECIALTIES = (
     "Oncology",
     "Hematology",
@@ -54,12 +221,70 @@ SPECIALTIES = (
     "Internal medicine",
     "Family medicine",
 )
-CITIES = (
-    "Boston New_York Philadelphia Baltimore Atlanta Miami Chicago Detroit Cleveland Houston Dallas Denver "
-    "Phoenix Seattle Portland San_Diego Los_Angeles San_Francisco Minneapolis St._Louis Nashville Charlotte "
-    "Pittsburgh Columbus Indianapolis Kansas_City Omaha Salt_Lake_City Sacramento Tampa"
-).split()
-STATES = "MA NY PA MD GA FL IL MI OH TX TX CO AZ WA OR CA CA CA MN MO TN NC PA OH IN MO NE UT CA FL".split()
+CITIES = [
+    "Boston",
+    "New_York",
+    "Philadelphia",
+    "Baltimore",
+    "Atlanta",
+    "Miami",
+    "Chicago",
+    "Detroit",
+    "Cleveland",
+    "Houston",
+    "Dallas",
+    "Denver",
+    "Phoenix",
+    "Seattle",
+    "Portland",
+    "San_Diego",
+    "Los_Angeles",
+    "San_Francisco",
+    "Minneapolis",
+    "St._Louis",
+    "Nashville",
+    "Charlotte",
+    "Pittsburgh",
+    "Columbus",
+    "Indianapolis",
+    "Kansas_City",
+    "Omaha",
+    "Salt_Lake_City",
+    "Sacramento",
+    "Tampa",
+]
+STATES = [
+    "MA",
+    "NY",
+    "PA",
+    "MD",
+    "GA",
+    "FL",
+    "IL",
+    "MI",
+    "OH",
+    "TX",
+    "TX",
+    "CO",
+    "AZ",
+    "WA",
+    "OR",
+    "CA",
+    "CA",
+    "CA",
+    "MN",
+    "MO",
+    "TN",
+    "NC",
+    "PA",
+    "OH",
+    "IN",
+    "MO",
+    "NE",
+    "UT",
+    "CA",
+    "FL",
+]
 AREAS = (
     "Oncology",
     "Cardiology",
@@ -308,7 +533,7 @@ def load_reference(world: World, log: Progress) -> None:
 
 def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> None:
     from bench.bulk import NULL, Table, chunked, ts
-    from physicians.models import Institution, Interaction, Insight, MedicalInquiry, Physician
+    from physicians.models import Insight, Institution, Interaction, MedicalInquiry, Physician
     from physicians.npi import make_npi
 
     rng = Random(42)
@@ -318,8 +543,12 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
     n_inst = scaled(2000, scale, 10)
     t = Table(Institution, ["id", "name", "kind", "city", "state", "country"])
     kinds = ("academic", "community_clinic", "hospital", "hospital", "private_practice")
-    words = {"academic": "University Medical Center", "community_clinic": "Community Clinic",
-             "hospital": "General Hospital", "private_practice": "Medical Group"}  # fmt: skip
+    words = {
+        "academic": "University Medical Center",
+        "community_clinic": "Community Clinic",
+        "hospital": "General Hospital",
+        "private_practice": "Medical Group",
+    }
 
     def institutions():
         for i in range(1, n_inst + 1):
@@ -345,9 +574,21 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
     i_phys, i_msl, i_at = array("l"), array("l"), array("d")
     t = Table(
         Interaction,
-        ["id", "physician_id", "msl_id", "team_id", "occurred_at", "channel", "duration_minutes", "topics",
-         "summary", "unsolicited_request", "off_label_discussed", "created_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "physician_id",
+            "msl_id",
+            "team_id",
+            "occurred_at",
+            "channel",
+            "duration_minutes",
+            "topics",
+            "summary",
+            "unsolicited_request",
+            "off_label_discussed",
+            "created_at",
+        ],
+    )
     through = Interaction.products.through
     t_prod = Table(through, ["interaction_id", "product_id"])
     user_team, members, owners = world.user_team, world.team_members, world.p_owner
@@ -374,8 +615,20 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
             if rng.random() < 0.3:
                 m2m.append((k, rng.choice(products)))
                 n_m2m += 1
-            yield (k, p, msl, team, stamp, rng.choice(CHANNELS), rng.choice((15, 30, 30, 45, 60)),
-                   rng.choice(TOPICS), rng.choice(SUMMARIES), unsolicited, unsolicited and rng.random() < 0.3, stamp)  # fmt: skip
+            yield (
+                k,
+                p,
+                msl,
+                team,
+                stamp,
+                rng.choice(CHANNELS),
+                rng.choice((15, 30, 30, 45, 60)),
+                rng.choice(TOPICS),
+                rng.choice(SUMMARIES),
+                unsolicited,
+                unsolicited and rng.random() < 0.3,
+                stamp,
+            )
 
     done = 0
     for chunk in chunked(interactions()):
@@ -392,9 +645,23 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
     # Physicians, with last_interaction_at consistent with the interactions above.
     t = Table(
         Physician,
-        ["id", "first_name", "last_name", "credentials", "npi", "specialty", "institution_id", "email",
-         "kol_tier", "owner_id", "is_active", "last_interaction_at", "created_at", "updated_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "first_name",
+            "last_name",
+            "credentials",
+            "npi",
+            "specialty",
+            "institution_id",
+            "email",
+            "kol_tier",
+            "owner_id",
+            "is_active",
+            "last_interaction_at",
+            "created_at",
+            "updated_at",
+        ],
+    )
     tiers = (1,) * 5 + (2,) * 10 + (3,) * 20 + (0,) * 65
 
     def physicians():
@@ -402,10 +669,22 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
         for i in range(1, n_phys + 1):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             last_seen = last_at[i - 1]
-            yield (i, first, last, rng.choice(("MD", "MD", "DO", "MD, PhD")), make_npi(100_000_000 + i),
-                   rng.choice(SPECIALTIES), world.p_inst[i - 1], f"{first}.{last}.{i}@example.org".lower(),
-                   rng.choice(tiers), owners[i - 1], rng.random() > 0.02, ts(last_seen) if last_seen else NULL,
-                   created, created)  # fmt: skip
+            yield (
+                i,
+                first,
+                last,
+                rng.choice(("MD", "MD", "DO", "MD, PhD")),
+                make_npi(100_000_000 + i),
+                rng.choice(SPECIALTIES),
+                world.p_inst[i - 1],
+                f"{first}.{last}.{i}@example.org".lower(),
+                rng.choice(tiers),
+                owners[i - 1],
+                rng.random() > 0.02,
+                ts(last_seen) if last_seen else NULL,
+                created,
+                created,
+            )
 
     for chunk in chunked(physicians()):
         copier.put(t, chunk)
@@ -415,10 +694,26 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
     n_ins = scaled(200_000, scale, 40)
     t = Table(
         Insight,
-        ["id", "interaction_id", "physician_id", "product_id", "theme", "sentiment", "text", "status",
-         "captured_by_id", "team_id", "captured_at", "reviewer_id", "review_note", "review_started_at",
-         "actioned_at", "closed_at", "status_changed_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "interaction_id",
+            "physician_id",
+            "product_id",
+            "theme",
+            "sentiment",
+            "text",
+            "status",
+            "captured_by_id",
+            "team_id",
+            "captured_at",
+            "reviewer_id",
+            "review_note",
+            "review_started_at",
+            "actioned_at",
+            "closed_at",
+            "status_changed_at",
+        ],
+    )
 
     def insights():
         for k in range(1, n_ins + 1):
@@ -442,9 +737,25 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
             if status == "closed":
                 closed = actioned + rng.uniform(1, 20) * DAY
                 changed = closed
-            yield (k, it + 1, i_phys[it], rng.choice(products) if rng.random() < 0.7 else NULL, rng.choice(THEMES),
-                   rng.choice(SENTIMENTS), rng.choice(INSIGHT_TEXTS), status, msl, team, ts(at), reviewer,
-                   "Reviewed." if reviewer else "", ts(review), ts(actioned), ts(closed), ts(changed))  # fmt: skip
+            yield (
+                k,
+                it + 1,
+                i_phys[it],
+                rng.choice(products) if rng.random() < 0.7 else NULL,
+                rng.choice(THEMES),
+                rng.choice(SENTIMENTS),
+                rng.choice(INSIGHT_TEXTS),
+                status,
+                msl,
+                team,
+                ts(at),
+                reviewer,
+                "Reviewed." if reviewer else "",
+                ts(review),
+                ts(actioned),
+                ts(closed),
+                ts(changed),
+            )
 
     for chunk in chunked(insights()):
         copier.put(t, chunk)
@@ -454,9 +765,25 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
     n_inq = scaled(100_000, scale, 20)
     t = Table(
         MedicalInquiry,
-        ["id", "physician_id", "product_id", "question", "priority", "received_at", "due_at", "status", "answer",
-         "delivery_method", "answered_at", "delivered_at", "closed_at", "owner_id", "team_id", "created_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "physician_id",
+            "product_id",
+            "question",
+            "priority",
+            "received_at",
+            "due_at",
+            "status",
+            "answer",
+            "delivery_method",
+            "answered_at",
+            "delivered_at",
+            "closed_at",
+            "owner_id",
+            "team_id",
+            "created_at",
+        ],
+    )
 
     def inquiries():
         for k in range(1, n_inq + 1):
@@ -466,10 +793,8 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
             urgent = rng.random() < 0.2
             due = received + (DAY if urgent else 10 * DAY)
             age = now - received
-            if age < 14 * DAY and rng.random() < 0.7:
-                status = "open"
-            else:
-                status = "answered" if rng.random() < 0.2 else "closed"
+            recent_and_open = age < 14 * DAY and rng.random() < 0.7
+            status = "open" if recent_and_open else ("answered" if rng.random() < 0.2 else "closed")
             answered = delivered = closed = None
             method = ""
             if status != "open":
@@ -478,9 +803,24 @@ def load_medical_affairs(world: World, scale: float, copier, log: Progress) -> N
                 method = rng.choice(("email", "phone", "in_person", "letter"))
             if status == "closed":
                 closed = min(answered + rng.uniform(0, 3) * DAY, now - 30)
-            yield (k, p, rng.choice(products), rng.choice(QUESTIONS), "urgent" if urgent else "standard",
-                   ts(received), ts(due), status, "Answered with the label and the key publications." if answered else "",
-                   method, ts(answered), ts(delivered), ts(closed), owner, user_team[owner], ts(received))  # fmt: skip
+            yield (
+                k,
+                p,
+                rng.choice(products),
+                rng.choice(QUESTIONS),
+                "urgent" if urgent else "standard",
+                ts(received),
+                ts(due),
+                status,
+                "Answered with the label and the key publications." if answered else "",
+                method,
+                ts(answered),
+                ts(delivered),
+                ts(closed),
+                owner,
+                user_team[owner],
+                ts(received),
+            )
 
     for chunk in chunked(inquiries()):
         copier.put(t, chunk)
@@ -499,18 +839,39 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
 
     t = Table(
         Patient,
-        ["id", "mrn", "first_name", "last_name", "date_of_birth", "sex", "phone", "preferred_language",
-         "interpreter_needed", "created_at", "updated_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "mrn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "preferred_language",
+            "interpreter_needed",
+            "created_at",
+            "updated_at",
+        ],
+    )
 
     def patients():
         created = ts(now - DECADE - DAY)
         for i in range(1, n_pat + 1):
             dob = f"{rng.randint(1930, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
             lang = "Spanish" if rng.random() < 0.12 else "English"
-            yield (i, f"MRN{i:08d}", rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), dob,
-                   rng.choice(("female", "male", "female", "male", "unknown")), f"555-01{i % 10000:04d}",
-                   lang, lang != "English" and rng.random() < 0.5, created, created)  # fmt: skip
+            yield (
+                i,
+                f"MRN{i:08d}",
+                rng.choice(FIRST_NAMES),
+                rng.choice(LAST_NAMES),
+                dob,
+                rng.choice(("female", "male", "female", "male", "unknown")),
+                f"555-01{i % 10000:04d}",
+                lang,
+                lang != "English" and rng.random() < 0.5,
+                created,
+                created,
+            )
 
     for chunk in chunked(patients()):
         copier.put(t, chunk)
@@ -518,25 +879,70 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
 
     t_case = Table(
         Case,
-        ["id", "patient_id", "program", "assigned_liaison_id", "team_id", "referral_physician_id",
-         "referral_institution_id", "referral_source_other", "referral_received_at", "priority", "reason",
-         "expected_admission_date", "stage", "stage_changed_at", "decline_reason", "evaluation_started_at",
-         "evaluated_at", "accepted_at", "admitted_at", "discharged_at", "discharge_disposition",
-         "last_communication_at", "version", "created_by_id", "created_at", "updated_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "patient_id",
+            "program",
+            "assigned_liaison_id",
+            "team_id",
+            "referral_physician_id",
+            "referral_institution_id",
+            "referral_source_other",
+            "referral_received_at",
+            "priority",
+            "reason",
+            "expected_admission_date",
+            "stage",
+            "stage_changed_at",
+            "decline_reason",
+            "evaluation_started_at",
+            "evaluated_at",
+            "accepted_at",
+            "admitted_at",
+            "discharged_at",
+            "discharge_disposition",
+            "last_communication_at",
+            "version",
+            "created_by_id",
+            "created_at",
+            "updated_at",
+        ],
+    )
     t_tr = Table(CaseTransition, ["case_id", "from_stage", "to_stage", "by_id", "at", "note"])
     t_ev = Table(
         Evaluation,
-        ["case_id", "records_reviewed_by_id", "records_reviewed_at", "medications_reviewed_by_id",
-         "medications_reviewed_at", "treatment_plan_reviewed_by_id", "treatment_plan_reviewed_at",
-         "insurance_verified_by_id", "insurance_verified_at", "clinical_notes", "eligibility", "decided_by_id",
-         "decided_at"],
-    )  # fmt: skip
+        [
+            "case_id",
+            "records_reviewed_by_id",
+            "records_reviewed_at",
+            "medications_reviewed_by_id",
+            "medications_reviewed_at",
+            "treatment_plan_reviewed_by_id",
+            "treatment_plan_reviewed_at",
+            "insurance_verified_by_id",
+            "insurance_verified_at",
+            "clinical_notes",
+            "eligibility",
+            "decided_by_id",
+            "decided_at",
+        ],
+    )
     t_con = Table(
         Consent,
-        ["case_id", "procedure", "form_id", "form_version", "required", "explained_by_id", "explained_at",
-         "teach_back_confirmed", "signed_by", "status", "signed_at"],
-    )  # fmt: skip
+        [
+            "case_id",
+            "procedure",
+            "form_id",
+            "form_version",
+            "required",
+            "explained_by_id",
+            "explained_at",
+            "teach_back_confirmed",
+            "signed_by",
+            "status",
+            "signed_at",
+        ],
+    )
     t_comm = Table(Communication, ["case_id", "occurred_at", "channel", "parties", "summary", "by_id"])
     transitions, evaluations, consents, comms = [], [], [], []
     counts = {"transitions": 0, "evaluations": 0, "consents": 0, "communications": 0}
@@ -574,8 +980,12 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
                 events += [("evaluating", ev_start), ("declined", evaluated)]
                 decline = rng.choice(DECLINE_REASONS)
             else:
-                events += [("evaluating", ev_start), ("accepted", accepted), ("admitted", admitted),
-                           ("discharged", discharged)]  # fmt: skip
+                events += [
+                    ("evaluating", ev_start),
+                    ("accepted", accepted),
+                    ("admitted", admitted),
+                    ("discharged", discharged),
+                ]
             events = [e for e in events if e[1] < now]
             stage, changed = events[-1]
             stages_seen[stage] = stages_seen.get(stage, 0) + 1
@@ -586,7 +996,7 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
             for to, when in events:
                 transitions.append((k, prev, to, liaison, ts(when), ""))
                 prev = to
-            evaluated_at = at.get("accepted") and evaluated or (at.get("declined") and evaluated) or None
+            evaluated_at = (at.get("accepted") and evaluated) or (at.get("declined") and evaluated) or None
             if "evaluating" in at:
                 done = evaluated_at is not None
                 r = ts(ev_start + 0.1 * DAY) if done or rng.random() < 0.5 else NULL
@@ -596,32 +1006,89 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
                     if done
                     else "pending"
                 )
-                evaluations.append((k, liaison if r != NULL else NULL, r, liaison if done else NULL, m,
-                                    liaison if done else NULL, m, liaison if done else NULL, m, "",
-                                    eligibility, liaison if done else NULL, ts(evaluated_at)))  # fmt: skip
+                evaluations.append(
+                    (
+                        k,
+                        liaison if r != NULL else NULL,
+                        r,
+                        liaison if done else NULL,
+                        m,
+                        liaison if done else NULL,
+                        m,
+                        liaison if done else NULL,
+                        m,
+                        "",
+                        eligibility,
+                        liaison if done else NULL,
+                        ts(evaluated_at),
+                    )
+                )
                 for f_index, form in enumerate(world.consent_form_ids[:2]):
                     signed = at.get("accepted")
-                    consents.append((k, CONSENT_FORMS[f_index], form, "1.0", True, liaison, ts(ev_start),
-                                     signed is not None, "patient" if signed else "", "signed" if signed else "pending",
-                                     ts(signed)))  # fmt: skip
+                    consents.append(
+                        (
+                            k,
+                            CONSENT_FORMS[f_index],
+                            form,
+                            "1.0",
+                            True,
+                            liaison,
+                            ts(ev_start),
+                            signed is not None,
+                            "patient" if signed else "",
+                            "signed" if signed else "pending",
+                            ts(signed),
+                        )
+                    )
             # Communications between referral and discharge (or now).
             last_comm = None
             end = min(at.get("discharged", now), now)
             for _ in range(rng.randint(0, 4)):
                 when = received + rng.random() * max(60.0, end - received)
                 when = min(when, now - 30)
-                comms.append((k, ts(when), rng.choice(COMM_CHANNELS), rng.choice(COMM_PARTIES),
-                              rng.choice(COMM_SUMMARIES), liaison))  # fmt: skip
+                comms.append(
+                    (
+                        k,
+                        ts(when),
+                        rng.choice(COMM_CHANNELS),
+                        rng.choice(COMM_PARTIES),
+                        rng.choice(COMM_SUMMARIES),
+                        liaison,
+                    )
+                )
                 if last_comm is None or when > last_comm:
                     last_comm = when
             expected = NULL
             if "accepted" in at and "admitted" not in at:
                 expected = time.strftime("%Y-%m-%d", time.gmtime(admitted))
-            yield (k, patient, rng.choice(PROGRAMS), liaison, team, phys, inst, other, ts(received),
-                   "urgent" if rng.random() < 0.15 else "standard", rng.choice(REASONS), expected, stage, ts(changed),
-                   decline, ts(at.get("evaluating")), ts(evaluated_at), ts(at.get("accepted")), ts(at.get("admitted")),
-                   ts(at.get("discharged")), rng.choice(DISPOSITIONS) if "discharged" in at else "", ts(last_comm),
-                   len(events), liaison, ts(received), ts(changed))  # fmt: skip
+            yield (
+                k,
+                patient,
+                rng.choice(PROGRAMS),
+                liaison,
+                team,
+                phys,
+                inst,
+                other,
+                ts(received),
+                "urgent" if rng.random() < 0.15 else "standard",
+                rng.choice(REASONS),
+                expected,
+                stage,
+                ts(changed),
+                decline,
+                ts(at.get("evaluating")),
+                ts(evaluated_at),
+                ts(at.get("accepted")),
+                ts(at.get("admitted")),
+                ts(at.get("discharged")),
+                rng.choice(DISPOSITIONS) if "discharged" in at else "",
+                ts(last_comm),
+                len(events),
+                liaison,
+                ts(received),
+                ts(changed),
+            )
 
     def flush_children():
         for table, rows, key in (
@@ -656,10 +1123,26 @@ def load_follow_ups(world: World, scale: float, copier, log: Progress) -> int:
     n_due = scaled(100_000, scale, 10)
     t = Table(
         FollowUp,
-        ["id", "owner_id", "team_id", "title", "notes", "due_at", "status", "completed_at", "completed_by_id",
-         "physician_id", "interaction_id", "inquiry_id", "case_id", "created_by_id", "created_at", "reminded_at",
-         "escalated_at"],
-    )  # fmt: skip
+        [
+            "id",
+            "owner_id",
+            "team_id",
+            "title",
+            "notes",
+            "due_at",
+            "status",
+            "completed_at",
+            "completed_by_id",
+            "physician_id",
+            "interaction_id",
+            "inquiry_id",
+            "case_id",
+            "created_by_id",
+            "created_at",
+            "reminded_at",
+            "escalated_at",
+        ],
+    )
     field_users = [u for pair in zip(world.msl_ids, world.nurse_ids, strict=False) for u in pair]
     field_users += world.msl_ids[len(world.nurse_ids) :] + world.nurse_ids[len(world.msl_ids) :]
     nurses = set(world.nurse_ids)
@@ -699,8 +1182,25 @@ def load_follow_ups(world: World, scale: float, copier, log: Progress) -> int:
                     if due < now - 3 * DAY:
                         escalated = due + 3 * DAY
             created = due - rng.uniform(1, 30) * DAY
-            yield (j, owner, team, rng.choice(FOLLOW_UP_TITLES), "", ts(due), status, ts(completed), completed_by,
-                   phys, inter, inq, case, owner, ts(min(created, now - 120)), ts(reminded), ts(escalated))  # fmt: skip
+            yield (
+                j,
+                owner,
+                team,
+                rng.choice(FOLLOW_UP_TITLES),
+                "",
+                ts(due),
+                status,
+                ts(completed),
+                completed_by,
+                phys,
+                inter,
+                inq,
+                case,
+                owner,
+                ts(min(created, now - 120)),
+                ts(reminded),
+                ts(escalated),
+            )
 
     done = 0
     for chunk in chunked(follow_ups()):

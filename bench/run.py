@@ -80,8 +80,18 @@ def reference_counts(url: str, scale: float) -> dict:
     ref_url = with_db_name(url, env.db_name(url) + "_ref")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "counts.json"
-        cmd = [sys.executable, "-m", "bench.run", "--counts-only", "--scale", str(scale), "--db-url", ref_url,
-               "--json", str(out)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--counts-only",
+            "--scale",
+            str(scale),
+            "--db-url",
+            ref_url,
+            "--json",
+            str(out),
+        ]
         proc = subprocess.run(cmd, cwd=env.ROOT, env={**os.environ, "PYTHONPATH": str(env.ROOT)}, timeout=900)
         from bench.load import drop_database
 
@@ -180,8 +190,9 @@ def write_import_csv(path: Path, rows: int) -> None:
         for i in range(rows):
             npi = existing[i] if i < len(existing) else make_npi(200_000_000 + i)
             name, city, state = places[i % len(places)] if i % 3 else (f"New Clinic {i}", "Springfield", "IL")
-            writer.writerow([npi, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), "MD", rng.choice(SPECIALTIES),
-                             name, city, state])  # fmt: skip
+            writer.writerow(
+                [npi, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), "MD", rng.choice(SPECIALTIES), name, city, state]
+            )
 
 
 def measure_import(url: str, scale: float) -> dict:
@@ -229,34 +240,65 @@ def evaluate_budgets(results: dict) -> list[dict]:
         exists = r.get("status") in ("ok", "placeholder")
         real = r.get("status") == "ok"  # a placeholder's timings say nothing about the real page
         if page.budget_ms is not None:
-            check(f"{key}: p95 (ms)", r.get("p95_ms"), page.budget_ms,
-                  (r["p95_ms"] <= page.budget_ms) if real and "p95_ms" in r else None, r.get("status", ""))  # fmt: skip
-        check(f"{key}: page / database floor", r.get("floor_ratio"), P.FLOOR_RATIO_MAX,
-              (r["floor_ratio"] <= P.FLOOR_RATIO_MAX) if real and r.get("floor_ratio") else None)  # fmt: skip
+            check(
+                f"{key}: p95 (ms)",
+                r.get("p95_ms"),
+                page.budget_ms,
+                (r["p95_ms"] <= page.budget_ms) if real and "p95_ms" in r else None,
+                r.get("status", ""),
+            )
+        check(
+            f"{key}: page / database floor",
+            r.get("floor_ratio"),
+            P.FLOOR_RATIO_MAX,
+            (r["floor_ratio"] <= P.FLOOR_RATIO_MAX) if real and r.get("floor_ratio") else None,
+        )
         if page.admin:
-            check(f"{key}: ours / admin changelist", r.get("admin_ratio"), P.ADMIN_RATIO_MAX,
-                  (r["admin_ratio"] <= P.ADMIN_RATIO_MAX) if r.get("admin_ratio") else None,
-                  (r.get("admin") or {}).get("status", ""))  # fmt: skip
+            check(
+                f"{key}: ours / admin changelist",
+                r.get("admin_ratio"),
+                P.ADMIN_RATIO_MAX,
+                (r["admin_ratio"] <= P.ADMIN_RATIO_MAX) if r.get("admin_ratio") else None,
+                (r.get("admin") or {}).get("status", ""),
+            )
         ref_r = ref.get(key, {})
         if exists and ref_r.get("status") in ("ok", "placeholder") and "queries" in ref_r:
-            check(f"{key}: queries at scale {results['scale']} = at {results['reference']['scale']}",
-                  f"{r.get('queries')} vs {ref_r['queries']}", "equal", r.get("queries") == ref_r["queries"])  # fmt: skip
+            check(
+                f"{key}: queries at scale {results['scale']} = at {results['reference']['scale']}",
+                f"{r.get('queries')} vs {ref_r['queries']}",
+                "equal",
+                r.get("queries") == ref_r["queries"],
+            )
         else:
             check(f"{key}: query count independent of size", r.get("queries"), "equal", None)
     t = results.get("throughput", {})
     check("throughput: errors", t.get("errors"), 0, (t["errors"] == 0) if t.get("status") == "ok" else None)
     d = results.get("dispatch", {})
     ok = d.get("status") == "ok"
-    check("dispatch: seconds", d.get("seconds"), P.DISPATCH_SECONDS_MAX,
-          (d["seconds"] is not None and d["seconds"] <= P.DISPATCH_SECONDS_MAX) if ok else None, d.get("status", ""))  # fmt: skip
+    check(
+        "dispatch: seconds",
+        d.get("seconds"),
+        P.DISPATCH_SECONDS_MAX,
+        (d["seconds"] is not None and d["seconds"] <= P.DISPATCH_SECONDS_MAX) if ok else None,
+        d.get("status", ""),
+    )
     check("dispatch: duplicates", d.get("duplicates"), 0, (d["duplicates"] == 0) if ok else None)
     check("dispatch: misses", d.get("misses"), 0, (d["misses"] == 0) if ok else None)
     i = results.get("import", {})
     ok = i.get("status") == "ok"
-    check("import: seconds", i.get("seconds"), P.IMPORT_SECONDS_MAX, (i["seconds"] <= P.IMPORT_SECONDS_MAX) if ok else None,
-          i.get("status", ""))  # fmt: skip
-    check("import: peak memory (MB)", i.get("peak_rss_mb"), P.IMPORT_MEMORY_MB_MAX,
-          (i["peak_rss_mb"] <= P.IMPORT_MEMORY_MB_MAX) if ok else None)  # fmt: skip
+    check(
+        "import: seconds",
+        i.get("seconds"),
+        P.IMPORT_SECONDS_MAX,
+        (i["seconds"] <= P.IMPORT_SECONDS_MAX) if ok else None,
+        i.get("status", ""),
+    )
+    check(
+        "import: peak memory (MB)",
+        i.get("peak_rss_mb"),
+        P.IMPORT_MEMORY_MB_MAX,
+        (i["peak_rss_mb"] <= P.IMPORT_MEMORY_MB_MAX) if ok else None,
+    )
     return checks
 
 
@@ -288,7 +330,7 @@ def write_report(results: dict, out_dir: Path) -> None:
             f"{load.get('cases'):,} cases, {load.get('follow_ups_due'):,} due follow-ups)"
             if load.get("physicians")
             else ""
-        ),  # fmt: skip
+        ),
         f"- {results['settings']['repeat']} timed requests per page after {results['settings']['warmup']} warm-ups, "
         "Django test Client in-process (server time); dashboards with the cache cleared before each request.",
         "",
@@ -363,8 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", "1.0")))
     parser.add_argument("--db-url", default=None, help=f"bench database (default {env.DEFAULT_DB_URL})")
     parser.add_argument("--skip-load", action="store_true", help="measure the database as it is")
-    parser.add_argument("--reference-scale", type=float, default=0.002,
-                        help="tiny scale whose query counts must match (0: skip)")  # fmt: skip
+    parser.add_argument(
+        "--reference-scale", type=float, default=0.002, help="tiny scale whose query counts must match (0: skip)"
+    )
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--duration", type=int, default=30, help="throughput run, seconds")

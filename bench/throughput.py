@@ -42,8 +42,20 @@ class Gunicorn:
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
 
     def __enter__(self) -> Gunicorn:
-        cmd = [sys.executable, "-m", "gunicorn", "liaison_crm.wsgi:application", "--workers", str(self.workers),
-               "--bind", f"{HOST}:{PORT}", "--timeout", "120", "--log-level", "warning"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "liaison_crm.wsgi:application",
+            "--workers",
+            str(self.workers),
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ]
         self.proc = subprocess.Popen(
             cmd, cwd=env.ROOT, env=env.bench_environ(self.url), stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -104,8 +116,14 @@ def ensure_wrk(install: bool) -> str | None:
         return path
     print("  wrk not found: trying apt-get install wrk", flush=True)
     try:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], timeout=180, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            timeout=180,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return shutil.which("wrk")
@@ -131,16 +149,30 @@ end
 
 
 def run_wrk(wrk: str, targets: list[tuple[str, str]], duration: int, connections: int) -> dict:
-    table = "{" + ",".join("{%s,%s}" % (json.dumps(p), json.dumps(c)) for p, c in targets) + "}"
+    table = "{" + ",".join(f"{{{json.dumps(p)},{json.dumps(c)}}}" for p, c in targets) + "}"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(LUA % table)
         script = fh.name
     try:
         proc = subprocess.run(
-            [wrk, "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", script,
-             f"http://{HOST}:{PORT}/"],
-            capture_output=True, text=True, timeout=duration + 60,
-        )  # fmt: skip
+            [
+                wrk,
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{duration}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                f"http://{HOST}:{PORT}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+        )
     finally:
         os.unlink(script)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)

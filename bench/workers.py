@@ -30,7 +30,11 @@ def dispatch(start_at: float, deadline: float) -> None:
         _emit({"status": "missing", "error": str(exc)})
         return
     from django.db import connection
+    from django.utils import timezone
 
+    from outreach.models import FollowUp
+
+    due_before = timezone.now()
     connection.ensure_connection()  # connect before the start line, as a running worker would be
     while time.time() < start_at:
         time.sleep(0.005)
@@ -44,11 +48,22 @@ def dispatch(start_at: float, deadline: float) -> None:
             n = int(n or 0)
             sent += n
             if n == 0:
-                break
+                # Others may hold the remaining rows: stop only when nothing due is left unreminded.
+                if not FollowUp.objects.due_unreminded(due_before).exists():
+                    break
+                time.sleep(0.05)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
-    _emit({"status": "error" if error else "ok", "error": error, "sent": sent, "calls": calls,
-           "started": started, "ended": time.time()})  # fmt: skip
+    _emit(
+        {
+            "status": "error" if error else "ok",
+            "error": error,
+            "sent": sent,
+            "calls": calls,
+            "started": started,
+            "ended": time.time(),
+        }
+    )
 
 
 def import_physicians(csv_path: str) -> None:
@@ -72,8 +87,15 @@ def import_physicians(csv_path: str) -> None:
         return
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _emit({"status": "ok", "seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024, 1),
-           "baseline_rss_mb": round(baseline_kb / 1024, 1), "outcome": repr(outcome)[:300]})  # fmt: skip
+    _emit(
+        {
+            "status": "ok",
+            "seconds": round(seconds, 2),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+            "baseline_rss_mb": round(baseline_kb / 1024, 1),
+            "outcome": repr(outcome)[:300],
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
