@@ -11,8 +11,18 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 from bench import env
+
+
+def _vm_kb(field: str) -> int:
+    """VmHWM (peak) or VmRSS of this process. Not ru_maxrss: Linux carries that across exec from
+    the parent, so a child of a big harness process would report the harness's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _emit(payload: dict) -> None:
@@ -68,14 +78,13 @@ def dispatch(start_at: float, deadline: float) -> None:
 
 def import_physicians(csv_path: str) -> None:
     env.configure()
-    from pathlib import Path
 
     from django.contrib.auth import get_user_model
 
     from bench.pages import Missing, run_physician_import
 
     user = get_user_model().objects.get(username="admin")
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline_kb = _vm_kb("VmRSS")
     started = time.perf_counter()
     try:
         outcome = run_physician_import(Path(csv_path), user)
@@ -86,7 +95,7 @@ def import_physicians(csv_path: str) -> None:
         _emit({"status": "error", "error": f"{type(exc).__name__}: {exc}"[:500]})
         return
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _vm_kb("VmHWM")
     _emit(
         {
             "status": "ok",
