@@ -57,6 +57,12 @@ test: install-dev
 stress: install-dev
 	$(BIN)/python -m pytest -m stress tests/stress -s $(PYTEST_ARGS)
 
+## bench: load a decade of data into a separate PostgreSQL database (liaison_bench) and measure every
+## page, throughput, reminder dispatch and import against the budgets: bench/results.md. SCALE=0.01 shrinks it.
+SCALE ?= 1.0
+bench: install
+	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
 worker: install
 	$(BIN)/celery -A liaison_crm.celery:app worker --beat --loglevel=info
 

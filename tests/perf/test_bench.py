@@ -1,0 +1,100 @@
+"""The benchmark harness, end to end at a tiny scale on PostgreSQL, so it never rots.
+
+No figure is asserted (CI machines differ): only that the harness loads, measures every page of
+bench/pages.py, writes its report, and that every page that exists issues the same number of
+queries at two data sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.pages import PAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+DB_URL = os.environ.get("BENCH_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/liaison_bench_ci")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("bench")
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--scale",
+        "0.004",
+        "--reference-scale",
+        "0.002",
+        "--db-url",
+        DB_URL,
+        "--warmup",
+        "1",
+        "--repeat",
+        "2",
+        "--duration",
+        "2",
+        "--connections",
+        "2",
+        "--no-wrk",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    from bench.load import drop_database
+
+    drop_database(DB_URL)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    data = json.loads((out / "results.json").read_text())
+    data["_markdown"] = (out / "results.md").read_text()
+    return data
+
+
+def test_every_page_has_a_result_and_none_is_broken(results):
+    assert set(results["pages"]) == {page.key for page in PAGES}
+    for key, page in results["pages"].items():
+        # "missing" (404) is allowed while a feature is not merged; a 500 or a redirect is not.
+        assert page["status"] in ("ok", "placeholder", "missing"), (key, page)
+        if page["status"] != "missing":
+            assert page["queries"] > 0 and page["p95_ms"] > 0 and page["samples"] == 2, (key, page)
+            assert page["floor_p50_ms"] > 0 and page["rows_read"] > 0, (key, page)
+        assert f"| {key} |" in results["_markdown"]
+
+
+def test_query_counts_are_the_same_at_two_data_sizes(results):
+    reference = results["reference"]["pages"]
+    compared = 0
+    for key, page in results["pages"].items():
+        if page["status"] == "missing":
+            continue
+        assert reference[key]["status"] == page["status"], key
+        assert page["queries"] == reference[key]["queries"], (
+            f"{key}: {page['queries']} queries at scale {results['scale']}, "
+            f"{reference[key]['queries']} at scale {results['reference']['scale']}"
+        )
+        compared += 1
+    assert compared > 0
+
+
+def test_report_covers_machine_throughput_dispatch_import_and_budgets(results):
+    assert {"cpu", "cores", "ram_gb", "postgresql", "date"} <= set(results["machine"])
+    assert results["load"]["physicians"] == 200  # 50,000 x 0.004
+    throughput = results["throughput"]
+    assert throughput["status"] == "ok" and throughput["requests"] > 0 and throughput["errors"] == 0, throughput
+    assert throughput["worker_peak_rss_mb"] > 0
+    for part in ("dispatch", "import"):
+        assert results[part]["status"] in ("ok", "missing"), results[part]
+    assert results["dispatch"]["status"] == "missing" or results["dispatch"]["duplicates"] == 0
+    verdicts = {check["result"] for check in results["budgets"]}
+    assert verdicts <= {"pass", "fail", "missing"}
+    assert "## Budgets" in results["_markdown"]
