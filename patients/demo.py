@@ -54,9 +54,78 @@ STAGE_MIX = [
     (Stage.DECLINED, 6),
     (Stage.CANCELLED, 3),
 ]
-FIRST = "Olivia Liam Emma Noah Ava Elijah Sophia James Isabella William Mia Benjamin Amelia Lucas Harper Henry Evelyn Theo Aisha Mateo Chloe Omar Grace Ravi Mei Kofi Elena Jonas Fatima Diego".split()
-LAST = "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Clark Lewis Walker Hall Young".split()
-PROGRAMS = ["Cardiac rehabilitation", "Pulmonary rehabilitation", "Stroke recovery unit", "Orthopedic rehab", "Wound care", "Skilled nursing"]
+FIRST = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "James",
+    "Isabella",
+    "William",
+    "Mia",
+    "Benjamin",
+    "Amelia",
+    "Lucas",
+    "Harper",
+    "Henry",
+    "Evelyn",
+    "Theo",
+    "Aisha",
+    "Mateo",
+    "Chloe",
+    "Omar",
+    "Grace",
+    "Ravi",
+    "Mei",
+    "Kofi",
+    "Elena",
+    "Jonas",
+    "Fatima",
+    "Diego",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Young",
+]
+PROGRAMS = [
+    "Cardiac rehabilitation",
+    "Pulmonary rehabilitation",
+    "Stroke recovery unit",
+    "Orthopedic rehab",
+    "Wound care",
+    "Skilled nursing",
+]
 REASONS = [
     "Post-CABG rehabilitation",
     "COPD exacerbation, deconditioning",
@@ -65,8 +134,20 @@ REASONS = [
     "Diabetic foot ulcer, IV antibiotics",
     "Heart failure with reduced ejection fraction",
 ]
-PAYERS = [("Medicare", "Part A"), ("Aetna", "Choice PPO"), ("Blue Cross", "Blue Choice"), ("UnitedHealthcare", "Options PPO"), ("Medicaid", "")]
-MEDS = [("Metoprolol", "25 mg", "oral", "twice daily"), ("Apixaban", "5 mg", "oral", "twice daily"), ("Atorvastatin", "40 mg", "oral", "nightly"), ("Insulin glargine", "20 units", "subcutaneous", "nightly"), ("Furosemide", "40 mg", "oral", "daily")]
+PAYERS = [
+    ("Medicare", "Part A"),
+    ("Aetna", "Choice PPO"),
+    ("Blue Cross", "Blue Choice"),
+    ("UnitedHealthcare", "Options PPO"),
+    ("Medicaid", ""),
+]
+MEDS = [
+    ("Metoprolol", "25 mg", "oral", "twice daily"),
+    ("Apixaban", "5 mg", "oral", "twice daily"),
+    ("Atorvastatin", "40 mg", "oral", "nightly"),
+    ("Insulin glargine", "20 units", "subcutaneous", "nightly"),
+    ("Furosemide", "40 mg", "oral", "daily"),
+]
 LANGUAGES = ["English"] * 7 + ["Spanish", "Vietnamese", "Portuguese"]
 CONSENT_FORMS = [("Admission", "2.1", True), ("Treatment plan", "1.4", True), ("Release of information", "1.0", False)]
 
@@ -76,7 +157,10 @@ def _referral_sources(rng: random.Random):
     institutions = list(Institution.objects.order_by("pk").values_list("pk", flat=True)[:100])
     if not physicians:
         made = Institution.objects.bulk_create(
-            [Institution(name=f"{city} General Hospital", city=city, state="MA") for city in ("Boston", "Worcester", "Springfield")]
+            [
+                Institution(name=f"{city} General Hospital", city=city, state="MA")
+                for city in ("Boston", "Worcester", "Springfield")
+            ]
         )
         phys = Physician.objects.bulk_create(
             [
@@ -203,7 +287,9 @@ def seed(*, scale: int, stdout) -> None:
         case.stage = stage
         case.stage_changed_at = stamps[-1][1]
         case.version = len(stamps)
-        case.last_communication_at = stamps[-1][1] + dt.timedelta(hours=3) if stamps[-1][1] + dt.timedelta(hours=3) < now else None
+        case.last_communication_at = (
+            stamps[-1][1] + dt.timedelta(hours=3) if stamps[-1][1] + dt.timedelta(hours=3) < now else None
+        )
         cases.append(case)
         timelines.append([(stamps[i - 1][0] if i else "", s, at) for i, (s, at) in enumerate(stamps)])
     Case.objects.bulk_create(cases, batch_size=1000)
@@ -328,7 +414,9 @@ def _follow_ups(cases, users, manager, now, rng) -> int:
                 FollowUp(
                     owner=owner,
                     team_id=owner.team_id,
-                    title=rng.choice(["Call the patient's daughter", "Chase the insurance authorization", "Check consent signed"]),
+                    title=rng.choice(
+                        ["Call the patient's daughter", "Chase the insurance authorization", "Check consent signed"]
+                    ),
                     notes="",
                     due_at=due,
                     case=case,

@@ -10,7 +10,7 @@ from auditlog.models import LogEntry
 from auditlog.signals import accessed
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,6 +51,14 @@ def _case_for(request: HttpRequest, pk: int, detail: bool = False) -> Case:
     qs = Case.objects.visible_to(request.user)
     qs = selectors.case_detail_queryset(qs) if detail else qs.select_related("patient")
     return get_object_or_404(qs, pk=pk)
+
+
+def _case_to_change(request: HttpRequest, pk: int) -> Case:
+    """Visible (else 404) and changeable by this user (else 403), checked before any input."""
+    case = _case_for(request, pk)
+    if not services.can_change_case(request.user, case):
+        raise PermissionDenied("Only the assigned liaison or a manager of the team may change this case.")
+    return case
 
 
 def _log_access(instance, team_id: int | None = None) -> None:
@@ -335,9 +343,7 @@ def case_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @phi_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
-    if not services.can_change_case(request.user, case):
-        return HttpResponse("Only the assigned liaison or a manager may change this case.", status=403)
+    case = _case_to_change(request, pk)
     template = "patients/partials/case_details_form.html"
     if request.method == "GET":
         return render(request, template, {"case": case, "form": CaseDetailsForm(instance=case)})
@@ -402,7 +408,7 @@ def _evaluation_response(request, case, status=200, eligibility_form=None, error
 @phi_required
 @require_POST
 def checklist_item(request: HttpRequest, pk: int, item: str) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     done = request.POST.get("done") == "1"
     try:
         services.set_checklist_item(case=case, by=request.user, item=item, done=done)
@@ -416,7 +422,7 @@ def checklist_item(request: HttpRequest, pk: int, item: str) -> HttpResponse:
 @phi_required
 @require_POST
 def eligibility(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     form = EligibilityForm(request.POST)
     if form.is_valid():
         try:
@@ -481,7 +487,7 @@ def _save_section(request, case, section, form, save, **extra_on_error):
 @phi_required
 @require_POST
 def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     form = MedicationForm(request.POST, prefix="med")
     return _save_section(
         request,
@@ -496,7 +502,7 @@ def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
 @phi_required
 @require_http_methods(["GET", "POST"])
 def medication_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     medication = get_object_or_404(Medication, pk=item_pk, case=case)
     if request.method == "GET":
         form = MedicationForm(instance=medication, prefix=f"med{medication.pk}")
@@ -519,7 +525,7 @@ def medication_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
 @phi_required
 @require_POST
 def coverage_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     form = CoverageForm(request.POST, prefix="cov")
     return _save_section(
         request,
@@ -534,7 +540,7 @@ def coverage_add(request: HttpRequest, pk: int) -> HttpResponse:
 @phi_required
 @require_http_methods(["GET", "POST"])
 def coverage_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     coverage = get_object_or_404(InsuranceCoverage, pk=item_pk, case=case)
     prefix = f"cov{coverage.pk}"
     if request.method == "GET":
@@ -557,7 +563,7 @@ def coverage_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 @phi_required
 @require_POST
 def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     form = ConsentAddForm(request.POST, prefix="con")
     return _save_section(
         request,
@@ -572,7 +578,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
 @phi_required
 @require_http_methods(["GET", "POST"])
 def consent_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     consent = get_object_or_404(Consent.objects.select_related("form"), pk=item_pk, case=case)
     prefix = f"consent{consent.pk}"
     if request.method == "GET":
@@ -594,7 +600,7 @@ def consent_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 @phi_required
 @require_POST
 def communication_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     form = CommunicationForm(request.POST, prefix="comm")
     return _save_section(
         request,
@@ -609,7 +615,7 @@ def communication_add(request: HttpRequest, pk: int) -> HttpResponse:
 @phi_required
 @require_POST
 def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     form = FollowUpForm(request.POST, prefix="fu")
     return _save_section(
         request,
@@ -625,7 +631,7 @@ def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Demographics, edited in place from the case page."""
-    case = _case_for(request, pk)
+    case = _case_to_change(request, pk)
     patient = case.patient
     template = "patients/partials/patient_form.html"
     if request.method == "GET":

@@ -113,9 +113,7 @@ def test_admit_refused_from_evaluating(case, nurse):
 def test_admit_refused_without_consent_or_coverage(accepted_case, nurse):
     with pytest.raises(ValidationError) as exc:
         services.admit(case=accepted_case, by=nurse)
-    assert exc.value.messages == [
-        "Cannot admit: no required consent has been recorded; no insurance coverage recorded"
-    ]
+    assert exc.value.messages == ["Cannot admit: no required consent has been recorded; no insurance coverage recorded"]
 
 
 def test_admit_refused_while_consent_and_authorization_pending(accepted_case, nurse, consent_form):
@@ -137,7 +135,11 @@ def test_admit_refused_when_authorization_denied_or_expired(accepted_case, nurse
     with pytest.raises(ValidationError, match="insurance authorization was denied"):
         services.admit(case=accepted_case, by=nurse)
     services.save_coverage(
-        case=accepted_case, by=nurse, coverage=coverage, verified=True, authorization_status=AuthorizationStatus.APPROVED
+        case=accepted_case,
+        by=nurse,
+        coverage=coverage,
+        verified=True,
+        authorization_status=AuthorizationStatus.APPROVED,
     )
     with time_machine.travel(timezone.now() + dt.timedelta(days=40)), pytest.raises(ValidationError, match="expired"):
         services.admit(case=accepted_case, by=nurse)
@@ -162,7 +164,11 @@ def test_admit_allowed_with_not_required_authorization_and_signed_consent(accept
     make_admittable(accepted_case, nurse, consent_form)
     coverage = InsuranceCoverage.objects.get(case=accepted_case)
     services.save_coverage(
-        case=accepted_case, by=nurse, coverage=coverage, verified=True, authorization_status=AuthorizationStatus.NOT_REQUIRED
+        case=accepted_case,
+        by=nurse,
+        coverage=coverage,
+        verified=True,
+        authorization_status=AuthorizationStatus.NOT_REQUIRED,
     )
     services.admit(case=accepted_case, by=nurse, note="Bed 4")
     accepted_case.refresh_from_db()
@@ -356,11 +362,15 @@ def test_approved_authorization_needs_number(case, nurse):
 
 def test_logging_communication_updates_last_communication_at(case, nurse):
     at = timezone.now() - dt.timedelta(hours=2)
-    services.log_communication(case=case, by=nurse, channel="phone", parties="liaison_patient", summary="Hi", occurred_at=at)
+    services.log_communication(
+        case=case, by=nurse, channel="phone", parties="liaison_patient", summary="Hi", occurred_at=at
+    )
     case.refresh_from_db()
     assert case.last_communication_at == at
     earlier = at - dt.timedelta(days=1)
-    services.log_communication(case=case, by=nurse, channel="email", parties="liaison_family", summary="x", occurred_at=earlier)
+    services.log_communication(
+        case=case, by=nurse, channel="email", parties="liaison_family", summary="x", occurred_at=earlier
+    )
     case.refresh_from_db()
     assert case.last_communication_at == at  # an older entry does not move it back
     assert Communication.objects.filter(case=case).count() == 2
@@ -384,7 +394,13 @@ def test_referral_requires_liaison_of_own_team(nurse, other_nurse):
     with pytest.raises(ValidationError):
         services.create_referral(
             by=nurse,
-            patient_fields={"mrn": "X1", "first_name": "A", "last_name": "B", "date_of_birth": dt.date(1950, 1, 1), "sex": "female"},
+            patient_fields={
+                "mrn": "X1",
+                "first_name": "A",
+                "last_name": "B",
+                "date_of_birth": dt.date(1950, 1, 1),
+                "sex": "female",
+            },
             case_fields={"program": "Rehab", "reason": "x", "assigned_liaison": other_nurse},
         )
     from patients.models import Patient
@@ -395,7 +411,11 @@ def test_referral_requires_liaison_of_own_team(nurse, other_nurse):
 def test_find_duplicates_tells_only_mrn_outside_scope(nurse, other_case):
     other = other_case.patient
     found = services.find_duplicates(
-        user=nurse, mrn=other.mrn, first_name=other.first_name, last_name=other.last_name, date_of_birth=other.date_of_birth
+        user=nurse,
+        mrn=other.mrn,
+        first_name=other.first_name,
+        last_name=other.last_name,
+        date_of_birth=other.date_of_birth,
     )
     assert found == {"mrn_patient": None, "mrn_exists_elsewhere": True, "same_person": []}
 
