@@ -247,7 +247,20 @@ def seed(*, scale: int, stdout) -> None:
         t_accept = t_done + dt.timedelta(hours=rng.randint(1, 12))
         t_admit = t_accept + dt.timedelta(days=rng.randint(1, 4))
         los = rng.randint(3, 28)  # length of stay in days
-        t_discharge = min(t_admit + dt.timedelta(days=los), now - dt.timedelta(hours=1))
+        t_discharge = t_admit + dt.timedelta(days=los)
+        t_exit = received + dt.timedelta(days=rng.randint(1, 5))
+        # Shift the whole story back so its last event is in the past (order kept).
+        last = {
+            Stage.REFERRED: received,
+            Stage.EVALUATING: t_eval,
+            Stage.ACCEPTED: t_accept,
+            Stage.ADMITTED: t_admit,
+            Stage.DISCHARGED: t_discharge,
+        }.get(stage, t_exit)
+        shift = max(dt.timedelta(0), last - (now - dt.timedelta(hours=1)))
+        received, t_eval, t_done, t_accept, t_admit, t_discharge, t_exit = (
+            t - shift for t in (received, t_eval, t_done, t_accept, t_admit, t_discharge, t_exit)
+        )
         case = Case(
             patient=patient,
             program=rng.choice(PROGRAMS),
@@ -264,32 +277,29 @@ def seed(*, scale: int, stdout) -> None:
         )
         stamps = [(Stage.REFERRED, received)]
         if stage in (Stage.EVALUATING, Stage.ACCEPTED, Stage.ADMITTED, Stage.DISCHARGED):
-            case.evaluation_started_at = min(t_eval, now)
+            case.evaluation_started_at = t_eval
             stamps.append((Stage.EVALUATING, case.evaluation_started_at))
         if stage in (Stage.ACCEPTED, Stage.ADMITTED, Stage.DISCHARGED):
-            case.evaluated_at = min(t_done, now)
-            case.accepted_at = min(t_accept, now)
+            case.evaluated_at = t_done
+            case.accepted_at = t_accept
             case.expected_admission_date = (case.accepted_at + dt.timedelta(days=rng.randint(-1, 5))).date()
             stamps.append((Stage.ACCEPTED, case.accepted_at))
         if stage in (Stage.ADMITTED, Stage.DISCHARGED):
-            case.admitted_at = min(t_admit, now - dt.timedelta(hours=2))
+            case.admitted_at = t_admit
             stamps.append((Stage.ADMITTED, case.admitted_at))
         if stage == Stage.DISCHARGED:
-            case.discharged_at = max(t_discharge, case.admitted_at + dt.timedelta(hours=1))
+            case.discharged_at = t_discharge
             case.discharge_disposition = rng.choice(DischargeDisposition.values)
             case.discharge_summary = "Goals met; follow-up with primary care in one week."
             stamps.append((Stage.DISCHARGED, case.discharged_at))
         if stage in (Stage.DECLINED, Stage.CANCELLED):
-            at = received + dt.timedelta(days=rng.randint(1, 5))
+            at = t_exit
             if stage == Stage.DECLINED:
                 case.decline_reason = rng.choice(DeclineReason.values)
             stamps.append((stage, at))
         case.stage = stage
         case.stage_changed_at = stamps[-1][1]
         case.version = len(stamps)
-        case.last_communication_at = (
-            stamps[-1][1] + dt.timedelta(hours=3) if stamps[-1][1] + dt.timedelta(hours=3) < now else None
-        )
         cases.append(case)
         timelines.append([(stamps[i - 1][0] if i else "", s, at) for i, (s, at) in enumerate(stamps)])
     Case.objects.bulk_create(cases, batch_size=1000)
@@ -309,7 +319,10 @@ def seed(*, scale: int, stdout) -> None:
             for i, (key, _label) in enumerate(Evaluation.CHECKLIST):
                 if done or i < partial:
                     setattr(ev, f"{key}_by", liaison)
-                    setattr(ev, f"{key}_at", case.evaluation_started_at + dt.timedelta(hours=i + 1))
+                    end = case.evaluated_at or now
+                    setattr(
+                        ev, f"{key}_at", case.evaluation_started_at + (end - case.evaluation_started_at) * (i + 1) / 5
+                    )
             if done:
                 ev.eligibility, ev.decided_by, ev.decided_at = Eligibility.ELIGIBLE, liaison, case.evaluated_at
             evaluations.append(ev)
@@ -343,7 +356,9 @@ def seed(*, scale: int, stdout) -> None:
                 else:
                     status = status_cycle[(idx + forms.index(form)) % len(status_cycle)]
                 explained = status != ConsentStatus.PENDING or idx % 2 == 0
-                t = case.evaluation_started_at + dt.timedelta(hours=6)
+                end = case.admitted_at or now
+                t = case.evaluation_started_at + (end - case.evaluation_started_at) / 3
+                t_signed = t + (end - t) / 3
                 signed = status in (ConsentStatus.SIGNED, ConsentStatus.WITHDRAWN)
                 representative = signed and idx % 7 == 0
                 consents.append(
@@ -362,12 +377,16 @@ def seed(*, scale: int, stdout) -> None:
                         witness_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}, RN" if signed else "",
                         interpreter_used=case.patient.interpreter_needed,
                         status=status,
-                        signed_at=t + dt.timedelta(hours=1) if signed else None,
-                        withdrawn_at=t + dt.timedelta(days=2) if status == ConsentStatus.WITHDRAWN else None,
+                        signed_at=t_signed if signed else None,
+                        withdrawn_at=t_signed + (now - t_signed) / 2 if status == ConsentStatus.WITHDRAWN else None,
                     )
                 )
+        span = (
+            (case.stage_changed_at - case.referral_received_at) if not case.is_open else now - case.referral_received_at
+        )
         for k in range(rng.randint(1, 4)):
-            at = case.referral_received_at + dt.timedelta(hours=4 + 20 * k)
+            at = case.referral_received_at + span * (k + 1) / 5
+            case.last_communication_at = max(case.last_communication_at or at, at)
             if at < now:
                 comms.append(
                     Communication(
@@ -392,6 +411,7 @@ def seed(*, scale: int, stdout) -> None:
     Medication.objects.bulk_create(meds, batch_size=2000)
     Consent.objects.bulk_create(consents, batch_size=2000)
     Communication.objects.bulk_create(comms, batch_size=2000)
+    Case.objects.bulk_update(cases, ["last_communication_at"], batch_size=1000)
     follow_ups = _follow_ups(cases, users, manager, now, rng)
     stdout.write(
         f"  {len(patients)} patients, {len(cases)} cases, {len(consents)} consents, {len(comms)} communications, "

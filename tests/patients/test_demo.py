@@ -4,10 +4,12 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
 
 from outreach.models import FollowUp
 from patients.choices import ConsentStatus, Stage
-from patients.models import Case, Consent, Patient
+from patients.models import Case, Communication, Consent, Evaluation, Patient
 
 
 @pytest.mark.django_db
@@ -28,6 +30,15 @@ def test_seed_demo_creates_cases_in_every_stage_per_team_and_is_idempotent():
     assert Case.objects.filter(referral_physician__isnull=False).exists()
     due_now = FollowUp.objects.due_unreminded().filter(case__isnull=False)
     assert {f.owner.username for f in due_now} == {"nurse", "nurse2"}
+    now = timezone.now()
+    assert not Case.objects.filter(Q(stage_changed_at__gt=now) | Q(referral_received_at__gt=now)).exists()
+    assert not Consent.objects.filter(Q(signed_at__gt=now) | Q(withdrawn_at__gt=now) | Q(explained_at__gt=now)).exists()
+    assert not Evaluation.objects.filter(records_reviewed_at__gt=now).exists()
+    assert not Communication.objects.filter(occurred_at__gt=now).exists()
+    for case in Case.objects.filter(stage=Stage.DISCHARGED)[:20]:
+        stamps = [case.referral_received_at, case.evaluation_started_at, case.evaluated_at, case.accepted_at]
+        stamps += [case.admitted_at, case.discharged_at]
+        assert stamps == sorted(stamps)
     counts = (Patient.objects.count(), Case.objects.count(), FollowUp.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Patient.objects.count(), Case.objects.count(), FollowUp.objects.count()) == counts
