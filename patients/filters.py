@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django import forms
+from django.utils import timezone
 
 from accounts.models import Team, User
 
@@ -23,12 +26,8 @@ class CaseFilter(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program", lookup_expr="iexact")
     referral_physician = django_filters.NumberFilter(field_name="referral_physician_id")
     referral_institution = django_filters.NumberFilter(field_name="referral_institution_id")
-    date_from = django_filters.DateFilter(
-        field_name="referral_received_at", lookup_expr="date__gte", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = django_filters.DateFilter(
-        field_name="referral_received_at", lookup_expr="date__lte", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = django_filters.DateFilter(method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = django_filters.DateFilter(method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"}))
     scope = django_filters.ChoiceFilter(
         choices=[("mine", "My cases"), ("team", "Team")], method="filter_scope", empty_label=None
     )
@@ -71,6 +70,15 @@ class CaseFilter(django_filters.FilterSet):
         if value == "open" or not value:
             return qs.filter(stage__in=OPEN_STAGES)
         return qs.filter(stage=value)
+
+    # Ranges on the indexed timestamp rather than a date() of it.
+    def filter_date_from(self, qs, name, value):
+        start = dt.datetime.combine(value, dt.time.min, tzinfo=timezone.get_current_timezone())
+        return qs.filter(referral_received_at__gte=start)
+
+    def filter_date_to(self, qs, name, value):
+        end = dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+        return qs.filter(referral_received_at__lt=end)
 
     def filter_scope(self, qs, name, value):
         if value == "mine" and self.user is not None and self.user.is_liaison:

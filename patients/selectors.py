@@ -190,7 +190,8 @@ def search_cases(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
     if not q:
         return qs
     terms = q.split()
-    cond = Q(patient__mrn__iexact=q)
+    # MRNs match exactly (as typed or upper-cased) so the unique index answers.
+    cond = Q(patient__mrn__in={q, q.upper()})
     if len(terms) >= 2:
         cond |= Q(patient__first_name__istartswith=terms[0], patient__last_name__istartswith=terms[-1])
         cond |= Q(patient__last_name__istartswith=terms[0].rstrip(","), patient__first_name__istartswith=terms[-1])

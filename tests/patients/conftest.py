@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from patients import services
 from patients.choices import AuthorizationStatus, ConsentStatus, Eligibility, SignedBy, Stage
-from patients.models import Evaluation, InsuranceCoverage
+from patients.models import Evaluation
 from tests.factories import CaseFactory, ConsentFormFactory
 
 
@@ -68,6 +68,3 @@ def accepted_case(case, nurse):
     services.accept(case=case, by=nurse)
     assert case.stage == Stage.ACCEPTED
     return case
-
-
-__all__ = ["InsuranceCoverage", "complete_evaluation", "make_admittable"]

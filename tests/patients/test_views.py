@@ -123,6 +123,9 @@ def test_worklist_filters_and_search(nurse, nurse_teammate, manager, client_for)
     assert ids(scope="team", program="wound care") == [theirs.pk]
     assert ids(scope="team", liaison=nurse_teammate.pk) == [theirs.pk]
     assert ids(scope="team", stage="discharged") == []
+    Case.objects.filter(pk=mine.pk).update(referral_received_at=dt.datetime(2026, 1, 5, 23, 30, tzinfo=dt.UTC))
+    assert ids(scope="team", date_from="2026-01-05", date_to="2026-01-05") == [mine.pk]
+    assert ids(scope="team", date_from="2026-01-06") == [theirs.pk]
     assert set(client_for(manager).get(reverse("patients:worklist")).context["page_obj"].object_list) == {mine, theirs}
 
 
