@@ -1,1 +1,118 @@
-# Register your models here.
+"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits)."""
+
+from django.contrib import admin
+
+from .models import (
+    Case,
+    CaseTransition,
+    Communication,
+    Consent,
+    ConsentForm,
+    Evaluation,
+    InsuranceCoverage,
+    Medication,
+    Patient,
+)
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(NoDeleteAdmin):
+    list_display = [
+        "mrn",
+        "last_name",
+        "first_name",
+        "date_of_birth",
+        "sex",
+        "preferred_language",
+        "interpreter_needed",
+    ]
+    list_filter = ["sex", "interpreter_needed", "preferred_language"]
+    search_fields = ["mrn", "last_name", "first_name"]
+    list_select_related = []
+    show_full_result_count = False
+
+
+@admin.register(Case)
+class CaseAdmin(NoDeleteAdmin):
+    list_display = ["id", "patient", "program", "stage", "priority", "assigned_liaison", "team", "referral_received_at"]
+    list_filter = ["stage", "priority", "team", "discharge_disposition", "decline_reason"]
+    search_fields = ["patient__mrn", "patient__last_name", "program"]
+    list_select_related = ["patient", "assigned_liaison", "team"]
+    raw_id_fields = ["patient", "assigned_liaison", "referral_physician", "referral_institution", "created_by"]
+    show_full_result_count = False
+
+
+@admin.register(CaseTransition)
+class CaseTransitionAdmin(NoDeleteAdmin):
+    """The case history is a record of what happened: read-only here too."""
+
+    list_display = ["case", "from_stage", "to_stage", "by", "at"]
+    list_filter = ["to_stage", "from_stage"]
+    search_fields = ["case__patient__mrn", "note"]
+    list_select_related = ["case", "by"]
+    raw_id_fields = ["case", "by"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(NoDeleteAdmin):
+    list_display = ["case", "eligibility", "records_reviewed_at", "insurance_verified_at", "decided_at"]
+    list_filter = ["eligibility"]
+    search_fields = ["case__patient__mrn"]
+    list_select_related = ["case"]
+    raw_id_fields = ["case"]
+
+
+@admin.register(Medication)
+class MedicationAdmin(admin.ModelAdmin):
+    list_display = ["name", "dose", "route", "frequency", "reconciled", "case"]
+    list_filter = ["reconciled", "route"]
+    search_fields = ["name", "case__patient__mrn"]
+    list_select_related = ["case"]
+    raw_id_fields = ["case"]
+
+
+@admin.register(InsuranceCoverage)
+class InsuranceCoverageAdmin(admin.ModelAdmin):
+    list_display = ["payer", "plan", "member_id", "authorization_status", "verified_at", "case"]
+    list_filter = ["authorization_status", "is_primary"]
+    search_fields = ["payer", "member_id", "case__patient__mrn"]
+    list_select_related = ["case"]
+    raw_id_fields = ["case", "verified_by"]
+
+
+@admin.register(ConsentForm)
+class ConsentFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "current_version", "required_for_admission"]
+    list_filter = ["required_for_admission"]
+    search_fields = ["name"]
+    list_select_related = []
+
+
+@admin.register(Consent)
+class ConsentAdmin(NoDeleteAdmin):
+    list_display = ["procedure", "form", "form_version", "status", "signed_at", "case"]
+    list_filter = ["status", "form", "required"]
+    search_fields = ["procedure", "case__patient__mrn"]
+    list_select_related = ["form", "case"]
+    raw_id_fields = ["case", "explained_by"]
+
+
+@admin.register(Communication)
+class CommunicationAdmin(NoDeleteAdmin):
+    list_display = ["occurred_at", "channel", "parties", "by", "case"]
+    list_filter = ["channel", "parties"]
+    search_fields = ["summary", "case__patient__mrn"]
+    list_select_related = ["by", "case"]
+    raw_id_fields = ["case", "by"]

@@ -33,6 +33,15 @@ def _phi_scope(qs: models.QuerySet, user, team_field: str) -> models.QuerySet:
     return qs.filter(**{f"{team_field}__in": scope})
 
 
+class AuditedCaseChild:
+    """Every audit entry about a case's records names the patient and team, so the managers'
+    audit page can filter by patient and scope by team without joining back."""
+
+    def get_additional_data(self) -> dict:
+        case = self.case  # services pass the case object, so this is no query
+        return {"patient_id": case.patient_id, "case_id": case.pk, "team_id": case.team_id}
+
+
 class PatientQuerySet(models.QuerySet):
     def visible_to(self, user) -> PatientQuerySet:
         """A patient is visible through a case of a team the user sees."""
@@ -71,6 +80,10 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} (MRN {self.mrn})"
+
+    def get_additional_data(self) -> dict:
+        # A patient has no team of their own: the caller sets the team of the case in hand.
+        return {"patient_id": self.pk, "team_id": getattr(self, "audit_team_id", None)}
 
     @property
     def full_name(self) -> str:
@@ -136,6 +149,8 @@ class Case(models.Model):
             models.Index(fields=["referral_physician", "referral_received_at"], name="case_ref_phys_idx"),
             models.Index(fields=["referral_institution", "referral_received_at"], name="case_ref_inst_idx"),
             models.Index(fields=["team", "referral_received_at"], name="case_team_received_idx"),
+            models.Index(fields=["team", "stage", "stage_changed_at"], name="case_team_stage_age_idx"),
+            models.Index(fields=["stage", "discharged_at"], name="case_stage_discharged_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -146,8 +161,22 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"Case #{self.pk}: {self.program}"
 
+    def get_additional_data(self) -> dict:
+        return {"patient_id": self.patient_id, "case_id": self.pk, "team_id": self.team_id}
 
-class CaseTransition(models.Model):
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def referral_source_display(self) -> str:
+        parts = [str(x) for x in (self.referral_physician, self.referral_institution) if x is not None]
+        if self.referral_source_other:
+            parts.append(self.referral_source_other)
+        return " · ".join(parts) or "—"
+
+
+class CaseTransition(AuditedCaseChild, models.Model):
     """The case's history: every stage change, by whom, when, and why."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
@@ -165,7 +194,7 @@ class CaseTransition(models.Model):
         return f"{self.from_stage or 'new'} → {self.to_stage}"
 
 
-class Evaluation(models.Model):
+class Evaluation(AuditedCaseChild, models.Model):
     """The pre-admission review. Complete when all four reviews are done and eligibility decided."""
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="evaluation")
@@ -213,7 +242,7 @@ class Evaluation(models.Model):
         return not self.missing_steps()
 
 
-class Medication(models.Model):
+class Medication(AuditedCaseChild, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="medications")
     name = models.CharField(max_length=120)
     dose = models.CharField(max_length=60, blank=True)
@@ -228,7 +257,7 @@ class Medication(models.Model):
         return f"{self.name} {self.dose}".strip()
 
 
-class InsuranceCoverage(models.Model):
+class InsuranceCoverage(AuditedCaseChild, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="coverages")
     payer = models.CharField(max_length=120)
     plan = models.CharField(max_length=120, blank=True)
@@ -266,7 +295,7 @@ class ConsentForm(models.Model):
         return f"{self.name} v{self.current_version}"
 
 
-class Consent(models.Model):
+class Consent(AuditedCaseChild, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
     procedure = models.CharField(max_length=200)
     form = models.ForeignKey(ConsentForm, on_delete=models.PROTECT, related_name="consents")
@@ -298,7 +327,7 @@ class Consent(models.Model):
         return self.status == ConsentStatus.SIGNED and self.form_version != self.form.current_version
 
 
-class Communication(models.Model):
+class Communication(AuditedCaseChild, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="communications")
     occurred_at = models.DateTimeField(default=timezone.now)
     channel = models.CharField(max_length=16, choices=CommChannel.choices, default=CommChannel.PHONE)

@@ -1,0 +1,86 @@
+"""Worklist filters: every one is a query parameter of the bookmarkable URL (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Team, User
+
+from .choices import OPEN_STAGES, Priority, Stage
+from .models import Case
+from .selectors import search_cases
+
+STAGE_CHOICES = [("open", "All open"), *Stage.choices, ("all", "All stages")]
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    stage = django_filters.ChoiceFilter(choices=STAGE_CHOICES, method="filter_stage", empty_label=None)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    liaison = django_filters.ModelChoiceFilter(field_name="assigned_liaison", queryset=User.objects.none())
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.none())
+    program = django_filters.CharFilter(field_name="program", lookup_expr="iexact")
+    referral_physician = django_filters.NumberFilter(field_name="referral_physician_id")
+    referral_institution = django_filters.NumberFilter(field_name="referral_institution_id")
+    date_from = django_filters.DateFilter(method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = django_filters.DateFilter(method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"}))
+    scope = django_filters.ChoiceFilter(
+        choices=[("mine", "My cases"), ("team", "Team")], method="filter_scope", empty_label=None
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("stage", "open")
+        if user is not None and user.is_liaison:
+            data.setdefault("scope", "mine")
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        scope = user.scope_team_ids
+        liaisons = User.objects.filter(role=User.Role.CLINICAL_LIAISON, is_active=True)
+        teams = Team.objects.filter(kind=Team.Kind.CLINICAL_LIAISON)
+        if scope is not None:
+            liaisons = liaisons.filter(team__in=scope)
+            teams = teams.filter(pk__in=scope)
+        self.filters["liaison"].queryset = liaisons
+        self.filters["team"].queryset = teams
+        for name, field in self.form.fields.items():
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
+            field.widget.attrs.setdefault("class", css)
+            if isinstance(field.widget, forms.Select) and name != "q":
+                field.widget.attrs["data-autosubmit"] = "1"
+
+    def filter_q(self, qs, name, value):
+        return search_cases(qs, value)
+
+    def filter_stage(self, qs, name, value):
+        if value == "all":
+            return qs
+        if value == "open" or not value:
+            return qs.filter(stage__in=OPEN_STAGES)
+        return qs.filter(stage=value)
+
+    # Ranges on the indexed timestamp rather than a date() of it.
+    def filter_date_from(self, qs, name, value):
+        start = dt.datetime.combine(value, dt.time.min, tzinfo=timezone.get_current_timezone())
+        return qs.filter(referral_received_at__gte=start)
+
+    def filter_date_to(self, qs, name, value):
+        end = dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
+        return qs.filter(referral_received_at__lt=end)
+
+    def filter_scope(self, qs, name, value):
+        if value == "mine" and self.user is not None and self.user.is_liaison:
+            return qs.filter(assigned_liaison=self.user)
+        return qs

@@ -1,0 +1,200 @@
+"""Read-side queries shared by the views (and by reporting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from . import conf
+from .choices import Stage
+from .models import (
+    Case,
+    CaseTransition,
+    Communication,
+    Consent,
+    Evaluation,
+    InsuranceCoverage,
+    Medication,
+    Patient,
+)
+from .services import accept_blockers, admission_blockers
+
+STAGE_ORDER = [
+    Stage.REFERRED,
+    Stage.EVALUATING,
+    Stage.ACCEPTED,
+    Stage.ADMITTED,
+    Stage.DISCHARGED,
+    Stage.DECLINED,
+    Stage.CANCELLED,
+]
+
+PHI_MODELS = (Patient, Case, CaseTransition, Evaluation, Medication, InsuranceCoverage, Consent, Communication)
+
+
+def stage_rank():
+    return When_(*[When(stage=s, then=Value(i)) for i, s in enumerate(STAGE_ORDER)], output_field=IntegerField())
+
+
+def worklist_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Rows for the worklist: everything a row shows, in a fixed number of queries."""
+    return (
+        qs.select_related("patient", "assigned_liaison", "evaluation", "referral_physician", "referral_institution")
+        .prefetch_related(
+            Prefetch("consents", queryset=Consent.objects.select_related("form")),
+            Prefetch("coverages", queryset=InsuranceCoverage.objects.all()),
+        )
+        .annotate(stage_rank=stage_rank())
+    )
+
+
+def _evaluation(case: Case) -> Evaluation | None:
+    try:
+        return case.evaluation
+    except Evaluation.DoesNotExist:
+        return None
+
+
+def next_step(case: Case) -> str:
+    """The next missing step in words ("insurance not verified", "consent 'X' is pending")."""
+    if case.stage == Stage.REFERRED:
+        return "start the evaluation"
+    if case.stage == Stage.EVALUATING:
+        evaluation = _evaluation(case)
+        if evaluation is None:
+            return "evaluation checklist not started"
+        words = {
+            "records_reviewed": "medical records not reviewed",
+            "medications_reviewed": "medications not reviewed",
+            "treatment_plan_reviewed": "treatment plan not reviewed",
+            "insurance_verified": "insurance not verified",
+        }
+        for key, _label in Evaluation.CHECKLIST:
+            if getattr(evaluation, f"{key}_at") is None:
+                return words[key]
+        blockers = accept_blockers(case)
+        return blockers[0] if blockers else "ready to accept"
+    if case.stage == Stage.ACCEPTED:
+        blockers = admission_blockers(case, consents=case.consents.all(), coverages=case.coverages.all())
+        return blockers[0] if blockers else "ready to admit"
+    if case.stage == Stage.ADMITTED:
+        return "plan the discharge"
+    return ""
+
+
+def decorate(case: Case, now: dt.datetime | None = None) -> Case:
+    now = now or timezone.now()
+    case.age_in_stage = now - case.stage_changed_at
+    sla = conf.PATIENTS_STAGE_SLA_DAYS.get(case.stage)
+    overdue = sla is not None and case.age_in_stage > dt.timedelta(days=sla)
+    if (
+        case.stage == Stage.ACCEPTED
+        and case.expected_admission_date
+        and case.expected_admission_date < timezone.localdate(now)
+    ):
+        overdue = True
+    case.is_overdue = overdue
+    case.next_step = next_step(case)
+    return case
+
+
+def case_detail_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related(
+        "patient",
+        "assigned_liaison",
+        "team",
+        "referral_physician",
+        "referral_institution",
+        "created_by",
+        "evaluation",
+        "evaluation__records_reviewed_by",
+        "evaluation__medications_reviewed_by",
+        "evaluation__treatment_plan_reviewed_by",
+        "evaluation__insurance_verified_by",
+        "evaluation__decided_by",
+    ).prefetch_related(
+        Prefetch("medications", queryset=Medication.objects.all()),
+        Prefetch("coverages", queryset=InsuranceCoverage.objects.select_related("verified_by")),
+        Prefetch("consents", queryset=Consent.objects.select_related("form", "explained_by")),
+        Prefetch("communications", queryset=Communication.objects.select_related("by")),
+        Prefetch("transitions", queryset=CaseTransition.objects.select_related("by")),
+    )
+
+
+def stage_bar(case: Case) -> list[dict]:
+    """The main path with the case's position; the next stage carries what blocks it."""
+    path = [Stage.REFERRED, Stage.EVALUATING, Stage.ACCEPTED, Stage.ADMITTED, Stage.DISCHARGED]
+    current = path.index(case.stage) if case.stage in path else None
+    steps = []
+    for i, stage in enumerate(path):
+        state = "todo"
+        if current is not None:
+            state = "done" if i < current else "current" if i == current else "todo"
+        steps.append({"stage": stage, "label": stage.label, "state": state, "blockers": []})
+    if current is not None and current + 1 < len(path):
+        nxt = steps[current + 1]
+        if case.stage == Stage.EVALUATING:
+            nxt["blockers"] = accept_blockers(case)
+        elif case.stage == Stage.ACCEPTED:
+            nxt["blockers"] = admission_blockers(case, consents=case.consents.all(), coverages=case.coverages.all())
+    return steps
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditFilters:
+    user: int | None = None
+    patient: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    action: int | None = None
+
+
+def phi_content_types() -> list[ContentType]:
+    return list(ContentType.objects.get_for_models(*PHI_MODELS).values())
+
+
+def audit_entries(user, filters: AuditFilters) -> QuerySet[LogEntry]:
+    """Who viewed or changed which patient: entries about PHI models within the user's teams."""
+    qs = LogEntry.objects.filter(content_type__in=[ct.pk for ct in phi_content_types()])
+    scope = user.scope_team_ids
+    if scope is not None:
+        qs = qs.filter(additional_data__team_id__in=list(scope))
+    if filters.user:
+        qs = qs.filter(actor_id=filters.user)
+    if filters.patient:
+        qs = qs.filter(additional_data__patient_id=filters.patient)
+    if filters.action is not None:
+        qs = qs.filter(action=filters.action)
+    # Ranges on the indexed timestamp, not a date() of it.
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        qs = qs.filter(timestamp__gte=dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=tz))
+    if filters.date_to:
+        qs = qs.filter(
+            timestamp__lt=dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        )
+    return qs.select_related("actor", "content_type").order_by("-timestamp", "-id")
+
+
+def search_cases(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+    q = (q or "").strip()
+    if not q:
+        return qs
+    terms = q.split()
+    # MRNs match exactly (as typed or upper-cased) so the unique index answers.
+    cond = Q(patient__mrn__in={q, q.upper()})
+    if len(terms) >= 2:
+        cond |= Q(patient__first_name__istartswith=terms[0], patient__last_name__istartswith=terms[-1])
+        cond |= Q(patient__last_name__istartswith=terms[0].rstrip(","), patient__first_name__istartswith=terms[-1])
+    else:
+        cond |= Q(patient__last_name__istartswith=q) | Q(patient__first_name__istartswith=q)
+    return qs.filter(cond)

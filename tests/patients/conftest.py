@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from patients import services
+from patients.choices import AuthorizationStatus, ConsentStatus, Eligibility, SignedBy, Stage
+from patients.models import Evaluation
+from tests.factories import CaseFactory, ConsentFormFactory
+
+
+@pytest.fixture
+def case(nurse):
+    """A fresh referral carried by `nurse` (team CL North)."""
+    return CaseFactory(assigned_liaison=nurse, patient__first_name="Ada", patient__last_name="Lovelace")
+
+
+@pytest.fixture
+def other_case(other_nurse):
+    return CaseFactory(assigned_liaison=other_nurse, patient__first_name="Zed", patient__last_name="Outsider")
+
+
+@pytest.fixture
+def consent_form(db):
+    return ConsentFormFactory(name="Admission", current_version="2.0")
+
+
+def complete_evaluation(case, by) -> Evaluation:
+    for key, _label in Evaluation.CHECKLIST:
+        services.set_checklist_item(case=case, by=by, item=key, done=True)
+    return services.decide_eligibility(case=case, by=by, eligibility=Eligibility.ELIGIBLE, clinical_notes="Fit.")
+
+
+def make_admittable(case, by, consent_form) -> None:
+    """Signed required consent and an approved authorization: what admission needs."""
+    services.save_coverage(
+        case=case,
+        by=by,
+        verified=True,
+        payer="Acme Health",
+        plan="Gold",
+        member_id="M1",
+        is_primary=True,
+        authorization_status=AuthorizationStatus.APPROVED,
+        authorization_number="A-1",
+        authorization_valid_from=timezone.localdate(),
+        authorization_valid_to=timezone.localdate() + dt.timedelta(days=30),
+    )
+    consent = services.add_consent(case=case, by=by, form=consent_form, procedure="Admission")
+    services.update_consent(
+        consent=consent,
+        case=case,
+        by=by,
+        explained=True,
+        teach_back_confirmed=True,
+        interpreter_used=False,
+        status=ConsentStatus.SIGNED,
+        signed_by=SignedBy.PATIENT,
+    )
+
+
+@pytest.fixture
+def accepted_case(case, nurse):
+    services.start_evaluation(case=case, by=nurse)
+    complete_evaluation(case, nurse)
+    services.accept(case=case, by=nurse)
+    assert case.stage == Stage.ACCEPTED
+    return case

@@ -1,0 +1,124 @@
+"""Every page issues the same number of queries at 2 rows and at 20 rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from patients import services
+from patients.choices import ConsentStatus
+from patients.models import Case
+from tests.factories import CaseFactory, PatientFactory
+
+from .conftest import complete_evaluation, make_admittable
+
+pytestmark = pytest.mark.django_db
+
+# Every signed-in request: session, user; then the idle-timeout stamp on the session
+# (savepoint, update, release); the navbar reads the user's team.
+PER_REQUEST = 2 + 3 + 1
+
+
+def _worklist_rows(nurse, consent_form, n: int) -> None:
+    for i in range(n):
+        case = CaseFactory(assigned_liaison=nurse)
+        if i % 3 >= 1:
+            services.start_evaluation(case=case, by=nurse)
+        if i % 3 == 2:
+            complete_evaluation(case, nurse)
+            services.accept(case=case, by=nurse)
+            make_admittable(case, nurse, consent_form)
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_worklist_query_count(rows, nurse, consent_form, client_for, django_assert_num_queries):
+    _worklist_rows(nurse, consent_form, rows)
+    client = client_for(nurse)
+    client.get(reverse("patients:worklist"))  # warm caches (content types)
+    # + cases page (patient, liaison, evaluation, referral sources joined), consents+forms,
+    #   coverages, liaison filter choices
+    with django_assert_num_queries(PER_REQUEST + 4):
+        response = client.get(reverse("patients:worklist"), {"scope": "team"})
+    assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, client_for, django_assert_num_queries):
+    _worklist_rows(nurse, consent_form, rows)
+    client = client_for(manager)
+    client.get(reverse("patients:worklist"))
+    # + managed teams (scope), cases page, consents, coverages, liaison and team filter choices;
+    #   the manager has no team, so the navbar reads none
+    with django_assert_num_queries(PER_REQUEST - 1 + 6):
+        client.get(reverse("patients:worklist"))
+
+
+def _case_with_children(nurse, consent_form, n: int) -> Case:
+    case = CaseFactory(assigned_liaison=nurse)
+    services.start_evaluation(case=case, by=nurse)
+    complete_evaluation(case, nurse)
+    for i in range(n):
+        services.save_medication(case=case, by=nurse, name=f"Drug {i}", dose="1 mg")
+        services.save_coverage(
+            case=case, by=nurse, payer=f"Payer {i}", member_id=str(i), is_primary=False, verified=True
+        )
+        consent = services.add_consent(case=case, by=nurse, form=consent_form, procedure=f"Procedure {i}")
+        services.update_consent(
+            consent=consent, case=case, by=nurse, explained=True, teach_back_confirmed=True,
+            interpreter_used=False, status=ConsentStatus.SIGNED, signed_by="patient",
+        )  # fmt: skip
+        services.log_communication(
+            case=case, by=nurse, channel="phone", parties="liaison_patient", summary=f"Call {i}",
+            occurred_at=timezone.now() - dt.timedelta(hours=i + 1),
+        )  # fmt: skip
+        services.add_case_follow_up(
+            case=case, by=nurse, title=f"Task {i}", due_at=timezone.now() + dt.timedelta(days=1)
+        )
+    return case
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+@pytest.mark.parametrize("page", ["patients:case_detail", "patients:case_print"])
+def test_case_page_query_count(rows, page, nurse, consent_form, client_for, django_assert_num_queries):
+    case = _case_with_children(nurse, consent_form, rows)
+    client = client_for(nurse)
+    client.get(reverse(page, args=[case.pk]))
+    # + case (patient, liaison, team, referral sources, evaluation and its reviewers joined),
+    #   medications, coverages (+verifier), consents (+form, explainer), communications (+by),
+    #   transitions (+by), the audit ACCESS insert, follow-ups; the case page also lists the
+    #   consent forms for its "add a consent" form (the print page renders no forms)
+    expected = PER_REQUEST + 8 + (1 if page == "patients:case_detail" else 0)
+    with django_assert_num_queries(expected):
+        response = client.get(reverse(page, args=[case.pk]))
+    assert response.content.decode().count("Drug ") == rows
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_patient_page_query_count(rows, nurse, client_for, django_assert_num_queries):
+    patient = PatientFactory()
+    for _ in range(rows):
+        CaseFactory(patient=patient, assigned_liaison=nurse)
+    client = client_for(nurse)
+    client.get(reverse("patients:patient_detail", args=[patient.pk]))
+    # + patient (scoped), its cases (+liaison, team), the audit ACCESS insert
+    with django_assert_num_queries(PER_REQUEST + 3):
+        response = client.get(reverse("patients:patient_detail", args=[patient.pk]))
+    assert len(response.context["cases"]) == rows
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_audit_page_query_count(rows, nurse, manager, client_for, django_assert_num_queries):
+    case = CaseFactory(assigned_liaison=nurse)
+    viewer = client_for(nurse)
+    for _ in range(rows):
+        viewer.get(reverse("patients:case_detail", args=[case.pk]))
+    client = client_for(manager)
+    client.get(reverse("patients:audit"))
+    # + managed teams (scope), entries page (+actor, content type), the audit-page ACCESS insert,
+    #   user filter choices; the manager has no team for the navbar
+    with django_assert_num_queries(PER_REQUEST - 1 + 4):
+        response = client.get(reverse("patients:audit"), {"action": 3, "patient": case.patient_id})
+    assert len(response.context["page_obj"].object_list) == min(rows, 25)
