@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import statistics
 import time
 from datetime import timedelta
@@ -10,6 +11,7 @@ from datetime import timedelta
 from bench.pages import PAGES, Page
 
 PLACEHOLDER_MARKER = b"This section is being built."
+DECLARE_CURSOR = re.compile(r"^\s*DECLARE\s+\S+\s+.*?CURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+", re.I | re.S)
 SKIP_ON_REPLAY = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 SCAN_NODES = {
     "Seq Scan",
@@ -156,7 +158,11 @@ def replay(queries: list[dict], repeat: int) -> dict:
 
     from django.db import connection, transaction
 
-    statements = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith(SKIP_ON_REPLAY)]
+    # A server-side cursor (Django's .iterator(), e.g. a form's ModelChoiceField) is captured as
+    # DECLARE ... FOR <select>: replay the select itself.
+    statements = [
+        DECLARE_CURSOR.sub("", q["sql"]) for q in queries if not q["sql"].lstrip().upper().startswith(SKIP_ON_REPLAY)
+    ]
     totals: list[float] = []
     rows_read = rows_returned = 0
     with transaction.atomic():

@@ -52,6 +52,15 @@ class Row:
 MEDICAL_SIDE = every(OK, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
 PHI_SIDE = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN)
 SIGNED_IN = every(OK)
+# A page about one record of the first teams: outsiders (other team) get 404, MSLs 403.
+CASE_PAGE = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
+CASE_WRITE = every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
+MANAGERS_ONLY = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
+
+
+def case(w: World) -> dict:
+    return {"pk": w.case.pk}
+
 
 EXPECTED: dict[str, Row] = {
     "home": Row(get=every(302)),
@@ -60,7 +69,39 @@ EXPECTED: dict[str, Row] = {
     "logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
     "password_change": Row(get=SIGNED_IN, post=every(OK)),
     "physicians:list": Row(get=MEDICAL_SIDE),
-    "patients:worklist": Row(get=PHI_SIDE),
+    "patients:worklist": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
+    "patients:referral_new": Row(get=PHI_SIDE, post=every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN)),
+    "patients:referral_sources": Row(get=PHI_SIDE),
+    "patients:audit": Row(get=MANAGERS_ONLY),
+    "patients:patient_detail": Row(get=CASE_PAGE, kwargs=lambda w: {"pk": w.patient.pk}),
+    "patients:case_detail": Row(get=CASE_PAGE, kwargs=case),
+    "patients:case_print": Row(get=CASE_PAGE, kwargs=case),
+    "patients:stage_bar": Row(get=CASE_PAGE, kwargs=case),
+    "patients:case_edit": Row(get=CASE_PAGE, post=CASE_WRITE, kwargs=case),
+    "patients:case_assign": Row(
+        post=every(
+            WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN
+        ),
+        kwargs=case,
+    ),
+    "patients:patient_edit": Row(get=CASE_PAGE, post=CASE_WRITE, kwargs=case),
+    "patients:case_transition": Row(post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "action": "decline"}),
+    "patients:eligibility": Row(post=CASE_WRITE, kwargs=case),
+    "patients:checklist_item": Row(post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item": "records_reviewed"}),
+    "patients:medication_add": Row(post=CASE_WRITE, kwargs=case),
+    "patients:medication_edit": Row(
+        get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.medication.pk}
+    ),
+    "patients:coverage_add": Row(post=CASE_WRITE, kwargs=case),
+    "patients:coverage_edit": Row(
+        get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.coverage.pk}
+    ),
+    "patients:consent_add": Row(post=CASE_WRITE, kwargs=case),
+    "patients:consent_edit": Row(
+        get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.consent.pk}
+    ),
+    "patients:communication_add": Row(post=CASE_WRITE, kwargs=case),
+    "patients:follow_up_add": Row(post=CASE_WRITE, kwargs=case),
     "outreach:follow_ups": Row(get=SIGNED_IN),
     # MSLs and liaisons are sent to the personal dashboard of their own side.
     "reporting:dashboard": Row(get=every(OK, msl=302, msl_other=302, nurse=302, nurse_other=302)),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from accounts.models import Team, User
+from patients.models import Consent, InsuranceCoverage, Medication
 from tests.factories import (
     CaseFactory,
+    ConsentFormFactory,
     FollowUpFactory,
     InstitutionFactory,
     MedicalInquiryFactory,
@@ -49,13 +51,18 @@ def build_world() -> World:
     institution = InstitutionFactory()
     physician = PhysicianFactory(institution=institution, owner=users["msl"])
     patient = PatientFactory()
+    case = CaseFactory(patient=patient, assigned_liaison=users["nurse"])
+    consent_form = ConsentFormFactory()
     world.objects.update(
         institution=institution,
         physician=physician,
         product=ProductFactory(),
         inquiry=MedicalInquiryFactory(physician=physician, owner=users["msl"]),
         patient=patient,
-        case=CaseFactory(patient=patient, assigned_liaison=users["nurse"]),
+        case=case,
+        medication=Medication.objects.create(case=case, name="Metoprolol", dose="25 mg"),
+        coverage=InsuranceCoverage.objects.create(case=case, payer="Medicare", member_id="1EG4-TE5-MK72"),
+        consent=Consent.objects.create(case=case, procedure="Admission", form=consent_form, form_version="1.0"),
         msl_follow_up=FollowUpFactory(owner=users["msl"]),
     )
     return world
