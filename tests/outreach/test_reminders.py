@@ -47,9 +47,7 @@ def test_a_due_follow_up_is_reminded_once_with_a_notification_and_an_email(clock
 
 def test_done_cancelled_and_future_follow_ups_are_not_reminded(clock, msl):
     FollowUpFactory(owner=msl, due_at=NOW - dt.timedelta(hours=1), status=FollowUpStatus.CANCELLED)
-    FollowUpFactory(
-        owner=msl, due_at=NOW - dt.timedelta(hours=1), status=FollowUpStatus.DONE, completed_at=NOW
-    )
+    FollowUpFactory(owner=msl, due_at=NOW - dt.timedelta(hours=1), status=FollowUpStatus.DONE, completed_at=NOW)
     FollowUpFactory(owner=msl, due_at=NOW + dt.timedelta(seconds=1))
     assert services.dispatch_due_reminders() == 0
     assert not Notification.objects.exists() and not mail.outbox

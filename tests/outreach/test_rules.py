@@ -107,9 +107,13 @@ def test_inquiry_nearing_its_due_date_unanswered(msl):
 
 
 def test_referral_not_evaluated_within_its_window(nurse):
-    late_urgent = CaseFactory(assigned_liaison=nurse, priority="urgent", referral_received_at=NOW - dt.timedelta(hours=3))
+    late_urgent = CaseFactory(
+        assigned_liaison=nurse, priority="urgent", referral_received_at=NOW - dt.timedelta(hours=3)
+    )
     CaseFactory(assigned_liaison=nurse, priority="urgent", referral_received_at=NOW - dt.timedelta(hours=1))
-    late_std = CaseFactory(assigned_liaison=nurse, priority="standard", referral_received_at=NOW - dt.timedelta(hours=49))
+    late_std = CaseFactory(
+        assigned_liaison=nurse, priority="standard", referral_received_at=NOW - dt.timedelta(hours=49)
+    )
     CaseFactory(assigned_liaison=nurse, priority="standard", referral_received_at=NOW - dt.timedelta(hours=47))
     CaseFactory(
         assigned_liaison=nurse,
@@ -146,7 +150,9 @@ def test_signed_consent_superseded_before_admission(nurse):
 
 
 def test_admitted_case_without_communication_for_three_days(nurse):
-    quiet = CaseFactory(assigned_liaison=nurse, stage="admitted", admitted_at=days_ago(5), last_communication_at=days_ago(4))
+    quiet = CaseFactory(
+        assigned_liaison=nurse, stage="admitted", admitted_at=days_ago(5), last_communication_at=days_ago(4)
+    )
     never = CaseFactory(assigned_liaison=nurse, stage="admitted", admitted_at=days_ago(4), last_communication_at=None)
     CaseFactory(assigned_liaison=nurse, stage="admitted", admitted_at=days_ago(5), last_communication_at=days_ago(1))
     CaseFactory(assigned_liaison=nurse, stage="discharged", admitted_at=days_ago(9), last_communication_at=days_ago(8))
