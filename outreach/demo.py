@@ -125,7 +125,9 @@ def seed(*, scale: int, stdout) -> None:
     links = []
     for event in created:
         if event.pk and cases_by_liaison.get(event.organiser_id) and rng.random() < 0.5:
-            for case_id in rng.sample(cases_by_liaison[event.organiser_id], k=min(2, len(cases_by_liaison[event.organiser_id]))):
+            for case_id in rng.sample(
+                cases_by_liaison[event.organiser_id], k=min(2, len(cases_by_liaison[event.organiser_id]))
+            ):
                 links.append(through(outreachevent_id=event.pk, case_id=case_id))
     through.objects.bulk_create(links, ignore_conflicts=True)
     stdout.write(f"  outreach: {len(rows)} follow-ups, {len(events)} events, {len(links)} referral links")
