@@ -170,6 +170,8 @@ def can_assign(actor, target, follow_up: FollowUp) -> bool:
 def reassign_follow_up(*, follow_up: FollowUp, to, by) -> FollowUp:
     """Hand over to `to` (checked against what `by` may assign and what `to` may see)."""
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if not FollowUp.objects.visible_to(by).filter(pk=follow_up.pk).exists():
+        raise ValidationError("You cannot change this follow-up.")
     _require_open(follow_up, "reassigned")
     if not can_assign(by, to, follow_up):
         raise ValidationError(f"You cannot assign follow-ups to {to}.")
