@@ -282,6 +282,12 @@ def _claim_batch(qs, stamp_field: str, moment: datetime, batch_size: int) -> lis
     return ids
 
 
+def _email_item(fu: FollowUp) -> dict:
+    # Email leaves the application: a case follow-up is named by its number only. The date is
+    # formatted here (not with |date per row) because this runs for every due follow-up.
+    return {"title": safe_title(fu), "due": timezone.localtime(fu.due_at).strftime("%a %d %b %Y, %H:%M")}
+
+
 def _remind_batch(now: datetime, batch_size: int) -> int:
     moment = timezone.now()
     text_t, html_t = get_template("outreach/email/reminder.txt"), get_template("outreach/email/reminder.html")
@@ -291,7 +297,8 @@ def _remind_batch(now: datetime, batch_size: int) -> int:
         if not ids:
             return 0
         rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner"))
-        notifications, emails = [], []
+        notifications = []
+        by_owner: dict[int, list[FollowUp]] = defaultdict(list)
         for fu in rows:
             notifications.append(
                 Notification(
@@ -303,18 +310,26 @@ def _remind_batch(now: datetime, batch_size: int) -> int:
                     created_at=moment,
                 )
             )
-            if fu.owner.email:
-                # Email leaves the application: a case follow-up is named by its number only.
-                context = {"follow_up": fu, "title": safe_title(fu), "user": fu.owner, "url": url}
-                emails.append(
-                    EmailOutbox(
-                        to=fu.owner.email,
-                        subject=f"Follow-up due: {safe_title(fu)}"[:200],
-                        body_text=text_t.render(context),
-                        body_html=html_t.render(context),
-                        created_at=moment,
-                    )
+            by_owner[fu.owner_id].append(fu)
+        # One email per owner per batch, listing every follow-up it reminds of: each reminder is
+        # in exactly one email, and 300 due follow-ups do not become 300 emails.
+        emails = []
+        for owned in by_owner.values():
+            owner = owned[0].owner
+            if not owner.email:
+                continue
+            items = [_email_item(fu) for fu in owned]
+            context = {"items": items, "user": owner, "url": url}
+            subject = f"Follow-up due: {items[0]['title']}" if len(items) == 1 else f"{len(items)} follow-ups are due"
+            emails.append(
+                EmailOutbox(
+                    to=owner.email,
+                    subject=subject[:200],
+                    body_text=text_t.render(context),
+                    body_html=html_t.render(context),
+                    created_at=moment,
                 )
+            )
         Notification.objects.bulk_create(notifications, batch_size=1000)
         EmailOutbox.objects.bulk_create(emails, batch_size=1000)
     return len(rows)
@@ -364,7 +379,8 @@ def escalate_overdue(*, now: datetime | None = None, batch_size: int | None = No
             ).select_related("user")
             for link in links:
                 managers[link.team_id].append(link.user)
-            notifications, emails = [], []
+            notifications = []
+            per_manager: dict[int, tuple] = {}
             for fu in rows:
                 for manager in managers.get(fu.team_id, []):
                     if manager.pk == fu.owner_id:
@@ -380,17 +396,29 @@ def escalate_overdue(*, now: datetime | None = None, batch_size: int | None = No
                             created_at=moment,
                         )
                     )
-                    if manager.email:
-                        context = {"follow_up": fu, "title": safe_title(fu), "user": manager, "url": url}
-                        emails.append(
-                            EmailOutbox(
-                                to=manager.email,
-                                subject=f"Overdue follow-up of {fu.owner}: {safe_title(fu)}"[:200],
-                                body_text=text_t.render(context),
-                                body_html=html_t.render(context),
-                                created_at=moment,
-                            )
-                        )
+                    per_manager.setdefault(manager.pk, (manager, []))[1].append(
+                        {**_email_item(fu), "owner": str(fu.owner)}
+                    )
+            # One email per manager per batch (an outage must not become thousands of emails).
+            emails = []
+            for manager, items in per_manager.values():
+                if not manager.email:
+                    continue
+                context = {"items": items, "user": manager, "url": url}
+                subject = (
+                    f"Overdue follow-up of {items[0]['owner']}: {items[0]['title']}"
+                    if len(items) == 1
+                    else f"{len(items)} follow-ups of your teams are overdue"
+                )
+                emails.append(
+                    EmailOutbox(
+                        to=manager.email,
+                        subject=subject[:200],
+                        body_text=text_t.render(context),
+                        body_html=html_t.render(context),
+                        created_at=moment,
+                    )
+                )
             Notification.objects.bulk_create(notifications, batch_size=1000)
             EmailOutbox.objects.bulk_create(emails, batch_size=1000)
         total += len(rows)

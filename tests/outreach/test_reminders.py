@@ -55,11 +55,15 @@ def test_done_cancelled_and_future_follow_ups_are_not_reminded(clock, msl):
 
 def test_many_due_follow_ups_go_out_in_batches_each_once(clock, msl, nurse):
     for i in range(25):
-        FollowUpFactory(owner=msl if i % 2 else nurse, due_at=NOW - dt.timedelta(minutes=i))
+        FollowUpFactory(owner=msl if i % 2 else nurse, title=f"Task {i:02d}", due_at=NOW - dt.timedelta(minutes=i))
     assert services.dispatch_due_reminders(batch_size=4) == 25
     assert Notification.objects.count() == 25
     assert Notification.objects.values("follow_up").distinct().count() == 25
-    assert len(mail.outbox) == 25
+    # One email per owner per batch; every follow-up is in exactly one email, to its owner.
+    for i in range(25):
+        owner = msl if i % 2 else nurse
+        carrying = [m for m in mail.outbox if f"Task {i:02d} " in m.body]
+        assert len(carrying) == 1 and carrying[0].to == [owner.email]
     assert not FollowUp.objects.filter(reminded_at__isnull=True).exists()
 
 
