@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from collections import Counter
 
 import pytest
 from django.utils import timezone
@@ -51,5 +52,10 @@ def test_four_racing_processes_remind_2000_follow_ups_exactly_once(tmp_path, msl
     assert Notification.objects.count() == 2000
     assert Notification.objects.values("follow_up_id").distinct().count() == 2000
     assert not FollowUp.objects.filter(reminded_at__isnull=True).exists()
-    assert EmailOutbox.objects.count() == 2000
+    # Every follow-up is in exactly one (grouped) email, and every email went out.
+    bodies = list(EmailOutbox.objects.values_list("body_text", flat=True))
+    mentions = Counter(
+        line.split(" (due")[0] for body in bodies for line in body.splitlines() if line.startswith("- Task ")
+    )
+    assert len(mentions) == 2000 and set(mentions.values()) == {1}
     assert EmailOutbox.objects.filter(sent_at__isnull=True).count() == 0
