@@ -167,3 +167,140 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ServiceLevelRule(models.Model):
+    """An admin's settings for one registered service-level rule (see outreach/rules.py).
+
+    Rows are created for every registered rule with its defaults the first time the rules run
+    (or the admin opens the list); `parameters` overrides the defaults key by key.
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    label = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(default=True)
+    parameters = models.JSONField(default=dict, blank=True, help_text="Numbers only; keys as in the defaults.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "service-level rule"
+
+    def __str__(self) -> str:
+        return self.label or self.key
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .rules import registry
+
+        rule = registry().get(self.key)
+        if rule is None:
+            raise ValidationError({"key": f"No rule {self.key!r} is registered."})
+        if not isinstance(self.parameters, dict):
+            raise ValidationError({"parameters": "Parameters must be an object of name: number."})
+        unknown = sorted(set(self.parameters) - set(rule.defaults))
+        if unknown:
+            raise ValidationError({"parameters": f"Unknown parameter(s): {', '.join(unknown)}."})
+        for name, value in self.parameters.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValidationError({"parameters": f"{name} must be a number of 0 or more."})
+
+
+class EmailOutbox(models.Model):
+    """An email to send, written in the same transaction as the stamp that decided to send it.
+
+    The sender claims a row with a lease (`claimed_at`) and stamps `sent_at` after the mail
+    server accepted it; a row whose lease expired without `sent_at` is retried.
+    """
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "outgoing email"
+        indexes = [models.Index(fields=["created_at"], name="outbox_unsent_idx", condition=Q(sent_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
+
+
+class DigestLog(models.Model):
+    """One row per user and day: the compare-and-set that sends each daily digest once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    overdue = models.PositiveIntegerField(default=0)
+    due_today = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="digest_once_per_user_day")]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.user_id} on {self.date}"
+
+
+class CalendarFeed(models.Model):
+    """The secret token of a user's iCalendar feed; regenerating it revokes the old URL."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user_id}"
+
+
+class EventKind(models.TextChoices):
+    HEALTH_FAIR = "health_fair", "Health fair"
+    IN_SERVICE = "in_service", "Facility in-service"
+    GRAND_ROUNDS = "grand_rounds", "Grand rounds"
+    CONGRESS = "congress", "Congress"
+    ADVISORY_BOARD = "advisory_board", "Advisory board"
+    OTHER = "other", "Other"
+
+
+class OutreachEventQuerySet(models.QuerySet):
+    def visible_to(self, user) -> OutreachEventQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        scope = user.scope_team_ids
+        if scope is None:
+            return self
+        return self.filter(team__in=scope)
+
+
+class OutreachEvent(models.Model):
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=24, choices=EventKind.choices, default=EventKind.HEALTH_FAIR)
+    date = models.DateField()
+    place = models.CharField(max_length=200, blank=True)
+    organiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outreach_events")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="outreach_events")
+    audience_size = models.PositiveIntegerField(null=True, blank=True)
+    contacts_made = models.PositiveIntegerField(default=0)
+    # Cases that came from the event: PHI, shown and edited only for users who may see PHI.
+    referrals = models.ManyToManyField("patients.Case", blank=True, related_name="outreach_events")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OutreachEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["team", "-date"], name="event_team_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.date})"

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from outreach import services
+from outreach.models import FollowUp
+from tests.factories import FollowUpFactory
+
+from .conftest import login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_msl_completes_and_snoozes_follow_ups_in_place_and_sees_the_bell(page, msl):
+    done = FollowUpFactory(owner=msl, title="Send the trial data", due_at=timezone.now() - dt.timedelta(hours=2))
+    later = FollowUpFactory(owner=msl, title="Book the advisory board", due_at=timezone.now() + dt.timedelta(hours=1))
+    services.notify(user=msl, title="Reminder one")
+    services.notify(user=msl, title="Reminder two")
+    login(page, "msl")
+    page.goto("/outreach/follow-ups/")
+    assert page.get_by_role("heading", name="Overdue").is_visible()
+    # The bell loads by itself with the unread count.
+    page.locator("#nav-bell .bell-badge").wait_for()
+    assert page.locator("#nav-bell .bell-badge").inner_text() == "2"
+
+    row = page.locator(f"#fu-{done.pk}")
+    row.get_by_role("button", name="Complete").click()
+    page.locator(f"#fu-{done.pk}.fu-done").wait_for()
+    assert FollowUp.objects.get(pk=done.pk).status == "done"
+
+    row = page.locator(f"#fu-{later.pk}")
+    row.get_by_role("button", name="Snooze").click()
+    with page.expect_response(lambda r: "/snooze/" in r.url and r.status == 200):
+        row.get_by_role("button", name="1 week").click()
+    later.refresh_from_db()
+    assert later.due_at > timezone.now() + dt.timedelta(days=6)
+
+
+def test_quick_add_from_the_follow_ups_page(page, nurse):
+    login(page, "nurse")
+    page.goto("/outreach/follow-ups/")
+    page.get_by_label("Title").fill("Call the pharmacy")
+    page.get_by_role("button", name="Add").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.get_by_text("Call the pharmacy").is_visible()
+    assert FollowUp.objects.get().owner == nurse
