@@ -415,7 +415,7 @@ def insight_capture(request: HttpRequest, pk: int) -> HttpResponse:
 def _insight_for(request, pk: int) -> Insight:
     return get_object_or_404(
         Insight.objects.visible_to(request.user).select_related(
-            "physician", "product", "captured_by", "reviewer", "interaction", "team"
+            "physician", "product", "captured_by", "reviewer", "interaction__physician", "team"
         ),
         pk=pk,
     )
