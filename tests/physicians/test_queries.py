@@ -210,7 +210,9 @@ DETAILS = [
 
 @pytest.mark.parametrize(("builder", "expected"), DETAILS, ids=[b.__name__.strip("_") for b, _ in DETAILS])
 @pytest.mark.parametrize("size", [2, 20])
-def test_detail_query_count_does_not_grow_with_rows(builder, expected, size, msl, client_for, django_assert_num_queries):
+def test_detail_query_count_does_not_grow_with_rows(
+    builder, expected, size, msl, client_for, django_assert_num_queries
+):
     url = builder(msl, size)
     client = client_for(msl)
     with django_assert_num_queries(expected):
