@@ -541,9 +541,20 @@ def seed(*, scale: int, stdout) -> None:
                 )
             )
     FollowUp.objects.bulk_create(follow_ups)
+    _analyze()
 
     stdout.write(
         f"  physicians: {len(institutions)} institutions, {len(physicians)} physicians, {len(products)} products, "
         f"{len(interactions)} interactions, {len(insights)} insights, {len(inquiries)} inquiries, "
         f"{len(sessions)} trainings, {len(sites)} trial sites, {len(follow_ups)} follow-ups"
     )
+
+
+def _analyze() -> None:
+    """Fresh planner statistics after a bulk load, so the first pages use the indexes."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Physician, Interaction, Insight, MedicalInquiry, ContactConsent, FollowUp):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")

@@ -231,6 +231,8 @@ class Interaction(models.Model):
             models.Index(fields=["physician", "-occurred_at"], name="interaction_phys_date_idx"),
             models.Index(fields=["msl", "-occurred_at"], name="interaction_msl_date_idx"),
             models.Index(fields=["team", "channel", "-occurred_at"], name="interaction_team_chan_idx"),
+            # Managers' lists span several teams: newest first over all of them, then filter.
+            models.Index(fields=["-occurred_at", "-id"], name="interaction_date_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -288,6 +290,8 @@ class Insight(models.Model):
             models.Index(fields=["captured_by", "-captured_at"], name="insight_captor_date_idx"),
             models.Index(fields=["team", "theme", "-captured_at"], name="insight_team_theme_idx"),
             models.Index(fields=["product", "-captured_at"], name="insight_product_date_idx"),
+            # Several teams at once (managers), and the review queue read oldest first (backwards).
+            models.Index(fields=["-captured_at", "-id"], name="insight_date_idx"),
         ]
 
     def __str__(self) -> str:

@@ -229,3 +229,53 @@ def test_profile_for_a_liaison_reads_no_medical_records(size, msl, nurse, client
         response = client.get(url)
     assert response.status_code == 200
     assert Physician.objects.count() > 0
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_csv_export_query_count(size, msl, client_for, django_assert_num_queries):
+    _physicians(msl, size)
+    client = client_for(msl)
+    # BASE (no navbar: not a page); area and owner filter validation do not query without
+    # parameters; the physicians (+institution, owner), streamed in one chunked query
+    with django_assert_num_queries(BASE + 1):
+        response = client.get("/physicians/export.csv")
+        body = b"".join(response.streaming_content)
+    assert body.count(b"\n") == size + 1
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_import_report_query_count(size, msl, client_for, django_assert_num_queries):
+    from physicians.models import ImportStatus, PhysicianImport
+
+    errors = [{"row": k + 2, "column": "NPI", "problem": "Required."} for k in range(size)]
+    job = PhysicianImport.objects.create(
+        uploaded_by=msl, content="", status=ImportStatus.VALIDATED, total_rows=size, error_count=size, errors=errors
+    )
+    client = client_for(msl)
+    with django_assert_num_queries(BASE + NAV + 1):  # the import row (its report is a JSON column)
+        response = client.get(f"/physicians/import/{job.pk}/")
+    assert response.content.count(b"Required.") == size
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "therapeuticarea",
+        "institution",
+        "physician",
+        "contactconsent",
+        "product",
+        "interaction",
+        "insight",
+        "medicalinquiry",
+        "trainingsession",
+        "trainingattendee",
+        "clinicaltrial",
+        "trialsite",
+        "physicianimport",
+    ],
+)
+def test_every_model_has_an_admin_changelist(model, admin_user, msl, client_for):
+    _profile(msl, 2)
+    response = client_for(admin_user).get(f"/admin/physicians/{model}/")
+    assert response.status_code == 200
