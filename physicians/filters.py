@@ -92,7 +92,7 @@ class PhysicianFilter(df.FilterSet):
     q = df.CharFilter(
         method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, NPI or institution"})
     )
-    tier = df.TypedChoiceFilter(field_name="kol_tier", choices=KolTier.choices, coerce=int, label="KOL tier")
+    tier = df.ChoiceFilter(field_name="kol_tier", choices=KolTier.choices, label="KOL tier")
     specialty = df.CharFilter(field_name="specialty", lookup_expr="iexact")
     area = df.ModelChoiceFilter(queryset=TherapeuticArea.objects.all(), method="filter_area", label="Therapeutic area")
     owner = df.ModelChoiceFilter(queryset=_all_msls, field_name="owner", label="Owning MSL")

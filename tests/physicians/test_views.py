@@ -448,3 +448,9 @@ def test_lists_filter_by_the_contract_parameters(msl, client_for):
         assert f"/physicians/interactions/{i.pk}/" in html, query
         if "msl=" not in query:
             assert "Theirs" not in html, query
+
+
+def test_filter_selects_start_empty(msl, client_for):
+    form = client_for(msl).get("/physicians/").context["filter"].form
+    assert form["tier"].value() is None
+    assert next(iter(form.fields["tier"].choices))[0] == ""
