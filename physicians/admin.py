@@ -1,1 +1,173 @@
-# Register your models here.
+from django.contrib import admin
+
+from .models import (
+    ClinicalTrial,
+    ContactConsent,
+    Insight,
+    Institution,
+    Interaction,
+    MedicalInquiry,
+    Physician,
+    PhysicianImport,
+    Product,
+    TherapeuticArea,
+    TrainingAttendee,
+    TrainingSession,
+    TrialSite,
+)
+
+
+@admin.register(TherapeuticArea)
+class TherapeuticAreaAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    list_filter: list[str] = []
+    search_fields = ["name"]
+    list_select_related: list[str] = []
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "city", "state", "country"]
+    list_filter = ["kind", "country"]
+    search_fields = ["name", "city"]
+    list_select_related: list[str] = []
+
+
+class ContactConsentInline(admin.TabularInline):
+    model = ContactConsent
+    extra = 0
+
+
+@admin.register(Physician)
+class PhysicianAdmin(admin.ModelAdmin):
+    list_display = [
+        "last_name",
+        "first_name",
+        "npi",
+        "specialty",
+        "institution",
+        "kol_tier",
+        "owner",
+        "last_interaction_at",
+        "is_active",
+    ]
+    list_filter = ["kol_tier", "is_active", "therapeutic_areas"]
+    search_fields = ["last_name", "first_name", "=npi"]
+    list_select_related = ["institution", "owner"]
+    raw_id_fields = ["institution", "owner"]
+    inlines = [ContactConsentInline]
+    show_full_result_count = False
+
+
+@admin.register(ContactConsent)
+class ContactConsentAdmin(admin.ModelAdmin):
+    list_display = ["physician", "channel", "status", "recorded_on"]
+    list_filter = ["channel", "status"]
+    search_fields = ["physician__last_name", "=physician__npi"]
+    list_select_related = ["physician"]
+    raw_id_fields = ["physician"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "generic_name", "therapeutic_area", "status"]
+    list_filter = ["status", "therapeutic_area"]
+    search_fields = ["name", "generic_name"]
+    list_select_related = ["therapeutic_area"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "physician", "msl", "team", "channel", "duration_minutes", "unsolicited_request"]
+    list_filter = ["channel", "team", "unsolicited_request"]
+    search_fields = ["physician__last_name", "topics"]
+    list_select_related = ["physician", "msl", "team"]
+    raw_id_fields = ["physician", "msl", "trial_site"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(Insight)
+class InsightAdmin(admin.ModelAdmin):
+    list_display = ["captured_at", "physician", "theme", "product", "status", "captured_by", "team", "reviewer"]
+    list_filter = ["status", "theme", "team", "sentiment"]
+    search_fields = ["physician__last_name", "text"]
+    list_select_related = ["physician", "product", "captured_by", "team", "reviewer"]
+    raw_id_fields = ["physician", "interaction", "captured_by", "reviewer"]
+    show_full_result_count = False
+
+
+@admin.register(MedicalInquiry)
+class MedicalInquiryAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "physician", "product", "priority", "due_at", "status", "owner", "team"]
+    list_filter = ["status", "priority", "team"]
+    search_fields = ["physician__last_name", "question"]
+    list_select_related = ["physician", "product", "owner", "team"]
+    raw_id_fields = ["physician", "owner"]
+    show_full_result_count = False
+
+
+class TrainingAttendeeInline(admin.TabularInline):
+    model = TrainingAttendee
+    extra = 0
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(admin.ModelAdmin):
+    list_display = ["held_on", "title", "trainer", "team"]
+    list_filter = ["team"]
+    search_fields = ["title", "topics"]
+    list_select_related = ["trainer", "team"]
+    inlines = [TrainingAttendeeInline]
+
+
+@admin.register(TrainingAttendee)
+class TrainingAttendeeAdmin(admin.ModelAdmin):
+    list_display = ["name", "session", "region", "attended", "score_before", "score_after"]
+    list_filter = ["attended", "region"]
+    search_fields = ["name", "email"]
+    list_select_related = ["session"]
+
+
+@admin.register(ClinicalTrial)
+class ClinicalTrialAdmin(admin.ModelAdmin):
+    list_display = ["protocol_number", "title", "phase", "product", "sponsor_type"]
+    list_filter = ["phase", "sponsor_type", "product"]
+    search_fields = ["protocol_number", "title"]
+    list_select_related = ["product"]
+
+
+@admin.register(TrialSite)
+class TrialSiteAdmin(admin.ModelAdmin):
+    list_display = [
+        "trial",
+        "institution",
+        "principal_investigator",
+        "status",
+        "enrolment_target",
+        "enrolment_actual",
+        "activated_on",
+    ]
+    list_filter = ["status", "trial"]
+    search_fields = ["institution__name", "trial__protocol_number"]
+    list_select_related = ["trial", "institution", "principal_investigator"]
+    raw_id_fields = ["principal_investigator"]
+
+
+@admin.register(PhysicianImport)
+class PhysicianImportAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "filename",
+        "uploaded_by",
+        "status",
+        "total_rows",
+        "valid_rows",
+        "created_count",
+        "updated_count",
+    ]
+    list_filter = ["status"]
+    search_fields = ["filename"]
+    list_select_related = ["uploaded_by"]
+    exclude = ["content"]
+    readonly_fields = ["errors"]

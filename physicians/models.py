@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .choices import (
@@ -68,6 +69,11 @@ class Institution(models.Model):
     class Meta:
         ordering = ["name", "city"]
         constraints = [models.UniqueConstraint(fields=["name", "city"], name="institution_unique_name_city")]
+        indexes = [
+            models.Index(Upper("name"), name="institution_upper_name_idx"),
+            models.Index(fields=["kind", "name"], name="institution_kind_name_idx"),
+            models.Index(fields=["state", "name"], name="institution_state_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"
@@ -126,6 +132,13 @@ class Physician(models.Model):
             models.Index(fields=["owner", "last_name"], name="physician_owner_name_idx"),
             models.Index(fields=["kol_tier", "last_interaction_at"], name="physician_tier_contact_idx"),
             models.Index(fields=["last_interaction_at"], name="physician_last_contact_idx"),
+            # The list's "mine" scope sorted by tier or by last contact.
+            models.Index(fields=["owner", "last_interaction_at"], name="physician_owner_contact_idx"),
+            models.Index(fields=["owner", "kol_tier"], name="physician_owner_tier_idx"),
+            models.Index(fields=["institution", "last_name"], name="physician_inst_name_idx"),
+            # Search by name prefix (case-insensitive): UPPER(name) LIKE 'Q%'.
+            models.Index(Upper("last_name"), name="physician_upper_last_idx"),
+            models.Index(Upper("first_name"), name="physician_upper_first_idx"),
         ]
 
     def __str__(self) -> str:
@@ -217,6 +230,9 @@ class Interaction(models.Model):
             models.Index(fields=["team", "-occurred_at"], name="interaction_team_date_idx"),
             models.Index(fields=["physician", "-occurred_at"], name="interaction_phys_date_idx"),
             models.Index(fields=["msl", "-occurred_at"], name="interaction_msl_date_idx"),
+            models.Index(fields=["team", "channel", "-occurred_at"], name="interaction_team_chan_idx"),
+            # Managers' lists span several teams: newest first over all of them, then filter.
+            models.Index(fields=["-occurred_at", "-id"], name="interaction_date_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -271,6 +287,11 @@ class Insight(models.Model):
             models.Index(fields=["team", "status", "-captured_at"], name="insight_team_status_idx"),
             models.Index(fields=["physician", "-captured_at"], name="insight_phys_date_idx"),
             models.Index(fields=["team", "-captured_at"], name="insight_team_date_idx"),
+            models.Index(fields=["captured_by", "-captured_at"], name="insight_captor_date_idx"),
+            models.Index(fields=["team", "theme", "-captured_at"], name="insight_team_theme_idx"),
+            models.Index(fields=["product", "-captured_at"], name="insight_product_date_idx"),
+            # Several teams at once (managers), and the review queue read oldest first (backwards).
+            models.Index(fields=["-captured_at", "-id"], name="insight_date_idx"),
         ]
 
     def __str__(self) -> str:
@@ -310,6 +331,9 @@ class MedicalInquiry(models.Model):
         indexes = [
             models.Index(fields=["team", "status", "due_at"], name="inquiry_team_status_due_idx"),
             models.Index(fields=["physician", "-received_at"], name="inquiry_phys_date_idx"),
+            models.Index(fields=["team", "-received_at"], name="inquiry_team_date_idx"),
+            models.Index(fields=["owner", "status", "due_at"], name="inquiry_owner_status_due_idx"),
+            models.Index(fields=["product", "-received_at"], name="inquiry_product_date_idx"),
         ]
 
     def __str__(self) -> str:
@@ -339,7 +363,10 @@ class TrainingSession(models.Model):
 
     class Meta:
         ordering = ["-held_on"]
-        indexes = [models.Index(fields=["team", "-held_on"], name="training_team_date_idx")]
+        indexes = [
+            models.Index(fields=["team", "-held_on"], name="training_team_date_idx"),
+            models.Index(fields=["trainer", "-held_on"], name="training_trainer_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.held_on})"
@@ -411,6 +438,73 @@ class TrialSite(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["trial", "institution"], name="trialsite_unique_trial_institution")
         ]
+        indexes = [models.Index(fields=["status", "trial"], name="trialsite_status_trial_idx")]
 
     def __str__(self) -> str:
         return f"{self.trial.protocol_number} at {self.institution.name}"
+
+
+class ImportStatus(models.TextChoices):
+    VALIDATING = "validating", "Validating"
+    VALIDATED = "validated", "Ready to import"
+    IMPORTING = "importing", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class PhysicianImportQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PhysicianImportQuerySet:
+        if not user.is_authenticated or not user.sees_medical_affairs:
+            return self.none()
+        if user.is_admin_role:
+            return self
+        return self.filter(uploaded_by=user)
+
+
+class PhysicianImport(models.Model):
+    """An uploaded NPI-registry CSV: validated first, imported only when the user confirms.
+
+    The file's text lives in the row so a Celery worker on another machine can read it.
+    """
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.TextField()
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.VALIDATING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "column": "NPI", "problem": "..."}], capped; error_count has the full number.
+    errors = models.JSONField(default=list, blank=True)
+    to_create = models.PositiveIntegerField(default=0)
+    to_update = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    institutions_created = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhysicianImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["uploaded_by", "-created_at"], name="import_user_date_idx")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0 if self.status in (ImportStatus.VALIDATING, ImportStatus.IMPORTING) else 100
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def invalid_rows(self) -> int:
+        return max(0, self.total_rows - self.valid_rows)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.VALIDATING, ImportStatus.IMPORTING)

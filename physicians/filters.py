@@ -1,0 +1,289 @@
+"""django-filter FilterSets for every list: the query parameters of the URL contract (DESIGN/BRIEF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters as df
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Team, User
+
+from .choices import (
+    Channel,
+    InquiryPriority,
+    InquiryStatus,
+    InsightStatus,
+    InstitutionKind,
+    KolTier,
+    ProductStatus,
+    SiteStatus,
+    SponsorType,
+    Theme,
+    TrialPhase,
+)
+from .models import (
+    ClinicalTrial,
+    Insight,
+    Institution,
+    Interaction,
+    MedicalInquiry,
+    Physician,
+    Product,
+    TherapeuticArea,
+    TrainingSession,
+    TrialSite,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _day_start(value: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+class DateRangeMixin:
+    """`date_from` / `date_to` on a datetime column as index-friendly bounds (no __date cast)."""
+
+    date_field = ""
+
+    def filter_date_from(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
+        return qs.filter(**{f"{self.date_field}__gte": _day_start(value)})
+
+    def filter_date_to(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
+        return qs.filter(**{f"{self.date_field}__lt": _day_start(value + dt.timedelta(days=1))})
+
+
+def _scope_teams(request) -> QuerySet:
+    user = request.user if request else None
+    if user is None or not user.is_authenticated:
+        return Team.objects.none()
+    qs = Team.objects.filter(kind=Team.Kind.MEDICAL_AFFAIRS)
+    scope = user.scope_team_ids
+    return qs if scope is None else qs.filter(id__in=scope)
+
+
+def _scope_msls(request) -> QuerySet:
+    user = request.user if request else None
+    if user is None or not user.is_authenticated:
+        return User.objects.none()
+    qs = User.objects.filter(role=User.Role.MSL, is_active=True)
+    scope = user.scope_team_ids
+    return qs if scope is None else qs.filter(team_id__in=scope)
+
+
+def _all_msls(request) -> QuerySet:
+    return User.objects.filter(role=User.Role.MSL, is_active=True)
+
+
+def _name_prefix_q(q: str) -> Q:
+    """`Jane Smith` matches first and last name; one word matches either name's beginning."""
+    words = q.split()
+    if len(words) >= 2:
+        return Q(first_name__istartswith=words[0], last_name__istartswith=" ".join(words[1:])) | Q(
+            last_name__istartswith=q
+        )
+    return Q(last_name__istartswith=q) | Q(first_name__istartswith=q)
+
+
+class PhysicianFilter(df.FilterSet):
+    q = df.CharFilter(
+        method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, NPI or institution"})
+    )
+    tier = df.ChoiceFilter(field_name="kol_tier", choices=KolTier.choices, label="KOL tier")
+    specialty = df.CharFilter(field_name="specialty", lookup_expr="iexact")
+    area = df.ModelChoiceFilter(queryset=TherapeuticArea.objects.all(), method="filter_area", label="Therapeutic area")
+    owner = df.ModelChoiceFilter(queryset=_all_msls, field_name="owner", label="Owning MSL")
+    institution = df.NumberFilter(field_name="institution_id", widget=forms.HiddenInput)
+    not_contacted_days = df.NumberFilter(method="filter_not_contacted", label="Not contacted in (days)", min_value=0)
+
+    class Meta:
+        model = Physician
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        if value.isdigit():
+            return qs.filter(npi__startswith=value)
+        institutions = Institution.objects.filter(name__istartswith=value).values("id")
+        return qs.filter(_name_prefix_q(value) | Q(institution_id__in=institutions))
+
+    def filter_area(self, qs: QuerySet, name: str, value: TherapeuticArea) -> QuerySet:
+        # A subquery on the M2M table: no JOIN, so no duplicate rows and no DISTINCT.
+        through = Physician.therapeutic_areas.through.objects.filter(therapeuticarea_id=value.pk)
+        return qs.filter(id__in=through.values("physician_id"))
+
+    def filter_not_contacted(self, qs: QuerySet, name: str, value) -> QuerySet:
+        cutoff = timezone.now() - dt.timedelta(days=int(value))
+        return qs.filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=cutoff))
+
+
+class InteractionFilter(DateRangeMixin, df.FilterSet):
+    date_field = "occurred_at"
+    q = df.CharFilter(
+        method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Physician or topic"})
+    )
+    msl = df.ModelChoiceFilter(queryset=_scope_msls, field_name="msl", label="MSL")
+    physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
+    channel = df.ChoiceFilter(choices=Channel.choices)
+    product = df.ModelChoiceFilter(queryset=Product.objects.all(), method="filter_product")
+    date_from = df.DateFilter(method="filter_date_from", label="From", widget=DATE)
+    date_to = df.DateFilter(method="filter_date_to", label="To", widget=DATE)
+    team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
+
+    class Meta:
+        model = Interaction
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
+        return qs.filter(Q(physician_id__in=physicians) | Q(topics__icontains=value))
+
+    def filter_product(self, qs: QuerySet, name: str, value: Product) -> QuerySet:
+        through = Interaction.products.through.objects.filter(product_id=value.pk)
+        return qs.filter(id__in=through.values("interaction_id"))
+
+
+class InsightFilter(DateRangeMixin, df.FilterSet):
+    date_field = "captured_at"
+    q = df.CharFilter(
+        method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Text or physician"})
+    )
+    status = df.ChoiceFilter(choices=InsightStatus.choices)
+    theme = df.ChoiceFilter(choices=Theme.choices)
+    product = df.ModelChoiceFilter(queryset=Product.objects.all())
+    physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
+    captured_by = df.ModelChoiceFilter(queryset=_scope_msls, label="Captured by")
+    date_from = df.DateFilter(method="filter_date_from", label="From", widget=DATE)
+    date_to = df.DateFilter(method="filter_date_to", label="To", widget=DATE)
+    team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
+
+    class Meta:
+        model = Insight
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
+        return qs.filter(Q(physician_id__in=physicians) | Q(text__icontains=value))
+
+
+class InquiryFilter(DateRangeMixin, df.FilterSet):
+    date_field = "received_at"
+    q = df.CharFilter(
+        method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Question or physician"})
+    )
+    status = df.ChoiceFilter(choices=InquiryStatus.choices)
+    overdue = df.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
+    priority = df.ChoiceFilter(choices=InquiryPriority.choices)
+    owner = df.ModelChoiceFilter(queryset=_scope_msls, label="Owner")
+    product = df.ModelChoiceFilter(queryset=Product.objects.all())
+    physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
+    date_from = df.DateFilter(method="filter_date_from", label="Received from", widget=DATE)
+    date_to = df.DateFilter(method="filter_date_to", label="Received to", widget=DATE)
+    team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
+
+    class Meta:
+        model = MedicalInquiry
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
+        return qs.filter(Q(physician_id__in=physicians) | Q(question__icontains=value))
+
+    def filter_overdue(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        return qs.overdue() if value else qs
+
+
+class TrainingFilter(DateRangeMixin, df.FilterSet):
+    q = df.CharFilter(method="search", label="Search")
+    trainer = df.ModelChoiceFilter(queryset=_scope_msls)
+    product = df.ModelChoiceFilter(queryset=Product.objects.all(), method="filter_product")
+    date_from = df.DateFilter(field_name="held_on", lookup_expr="gte", label="From", widget=DATE)
+    date_to = df.DateFilter(field_name="held_on", lookup_expr="lte", label="To", widget=DATE)
+    team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
+
+    class Meta:
+        model = TrainingSession
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return qs.filter(Q(title__icontains=value) | Q(topics__icontains=value)) if value else qs
+
+    def filter_product(self, qs: QuerySet, name: str, value: Product) -> QuerySet:
+        through = TrainingSession.products.through.objects.filter(product_id=value.pk)
+        return qs.filter(id__in=through.values("trainingsession_id"))
+
+
+class TrialFilter(df.FilterSet):
+    q = df.CharFilter(method="search", label="Search")
+    phase = df.ChoiceFilter(choices=TrialPhase.choices)
+    product = df.ModelChoiceFilter(queryset=Product.objects.all())
+    sponsor_type = df.ChoiceFilter(choices=SponsorType.choices, label="Sponsor")
+
+    class Meta:
+        model = ClinicalTrial
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return qs.filter(Q(protocol_number__istartswith=value) | Q(title__icontains=value)) if value else qs
+
+
+class SiteFilter(df.FilterSet):
+    q = df.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Institution"}))
+    status = df.ChoiceFilter(choices=SiteStatus.choices)
+    trial = df.ModelChoiceFilter(queryset=ClinicalTrial.objects.all())
+
+    class Meta:
+        model = TrialSite
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(institution_id__in=Institution.objects.filter(name__istartswith=value).values("id"))
+
+
+class InstitutionFilter(df.FilterSet):
+    q = df.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name or city"}))
+    kind = df.ChoiceFilter(choices=InstitutionKind.choices)
+    state = df.CharFilter(field_name="state", lookup_expr="iexact", label="State / region")
+
+    class Meta:
+        model = Institution
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return qs.filter(Q(name__istartswith=value) | Q(city__istartswith=value)) if value else qs
+
+
+class ProductFilter(df.FilterSet):
+    q = df.CharFilter(method="search", label="Search")
+    status = df.ChoiceFilter(choices=ProductStatus.choices)
+    area = df.ModelChoiceFilter(
+        queryset=TherapeuticArea.objects.all(), field_name="therapeutic_area", label="Therapeutic area"
+    )
+
+    class Meta:
+        model = Product
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return qs.filter(Q(name__icontains=value) | Q(generic_name__icontains=value)) if value else qs

@@ -1,0 +1,153 @@
+"""Reads shared by views (and the CSV export). Each starts from `visible_to(user)`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+
+from outreach.models import FollowUp
+
+from . import conf
+from .filters import PhysicianFilter
+from .models import ContactConsent, Insight, Interaction, MedicalInquiry, Physician, TrialSite
+
+SCOPES = ("mine", "team", "all")
+PHYSICIAN_SORTS = ("last_name", "kol_tier", "last_interaction_at")
+
+
+def apply_sort(qs: QuerySet, sort: str | None, allowed: tuple[str, ...], default: str) -> tuple[QuerySet, str]:
+    """Order by a whitelisted `?sort=` (with `-`), with the id as tie-breaker so pages are stable."""
+    if not sort or sort.lstrip("-") not in allowed:
+        sort = default
+    tie = "-id" if sort.startswith("-") else "id"
+    return qs.order_by(sort, tie), sort
+
+
+def default_scope(user) -> str:
+    return "mine" if user.is_msl else "all"
+
+
+def physician_scope(user, params: QueryDict) -> str:
+    scope = params.get("scope") or default_scope(user)
+    return scope if scope in SCOPES else default_scope(user)
+
+
+def physicians_for(user, params: QueryDict, request=None) -> tuple[QuerySet, PhysicianFilter, str, str]:
+    """The physician list as filtered, scoped and sorted: (queryset, filterset, scope, sort)."""
+    qs = Physician.objects.visible_to(user).select_related("institution", "owner")
+    scope = physician_scope(user, params)
+    if scope == "mine":
+        qs = qs.filter(owner=user)
+    elif scope == "team":
+        teams = user.scope_team_ids
+        if teams is not None:
+            qs = qs.filter(owner__team_id__in=teams)
+    filterset = PhysicianFilter(params, queryset=qs, request=request)
+    qs, sort = apply_sort(filterset.qs, params.get("sort"), PHYSICIAN_SORTS, "last_name")
+    return qs, filterset, scope, sort
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # interaction | insight | inquiry | trial
+    when: dt.datetime
+    obj: Any
+
+
+def _count(model, user, physician_ref) -> Subquery:
+    rows = (
+        model.objects.visible_to(user)
+        .filter(physician=physician_ref)
+        .order_by()
+        .values("physician")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def physician_for_profile(user, pk: int) -> Physician:
+    """The physician with the counts this user may see, in one query (404 via DoesNotExist)."""
+    qs = Physician.objects.visible_to(user).select_related("institution", "owner", "owner__team")
+    if user.sees_medical_affairs:
+        ref = OuterRef("pk")
+        qs = qs.annotate(
+            n_interactions=_count(Interaction, user, ref),
+            n_insights=_count(Insight, user, ref),
+            n_inquiries=_count(MedicalInquiry, user, ref),
+            n_open_inquiries=Coalesce(
+                Subquery(
+                    MedicalInquiry.objects.visible_to(user)
+                    .filter(physician=ref, status="open")
+                    .order_by()
+                    .values("physician")
+                    .annotate(n=Count("id"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+        )
+    qs = qs.prefetch_related(
+        Prefetch("consents", queryset=ContactConsent.objects.order_by("channel")), "therapeutic_areas"
+    )
+    return qs.get(pk=pk)
+
+
+def next_contact(user, physician: Physician) -> FollowUp | None:
+    """The earliest open follow-up concerning the physician (directly, or via a visit or an inquiry)."""
+    return (
+        FollowUp.objects.visible_to(user)
+        .open()
+        .filter(
+            Q(physician_id=physician.pk)
+            | Q(interaction__physician_id=physician.pk)
+            | Q(inquiry__physician_id=physician.pk)
+        )
+        .select_related("owner")
+        .order_by("due_at", "id")
+        .first()
+    )
+
+
+def timeline(user, physician: Physician) -> list[TimelineEntry]:
+    """Interactions, insights, inquiries and trial roles, newest first (the latest N of each)."""
+    limit = conf.timeline_limit()
+    entries: list[TimelineEntry] = []
+    if user.sees_medical_affairs:
+        interactions = (
+            Interaction.objects.visible_to(user)
+            .filter(physician=physician)
+            .select_related("msl")
+            .prefetch_related("products")
+            .order_by("-occurred_at", "-id")[:limit]
+        )
+        entries += [TimelineEntry("interaction", i.occurred_at, i) for i in interactions]
+        insights = (
+            Insight.objects.visible_to(user)
+            .filter(physician=physician)
+            .select_related("product", "captured_by")
+            .order_by("-captured_at", "-id")[:limit]
+        )
+        entries += [TimelineEntry("insight", i.captured_at, i) for i in insights]
+        inquiries = (
+            MedicalInquiry.objects.visible_to(user)
+            .filter(physician=physician)
+            .select_related("product", "owner")
+            .order_by("-received_at", "-id")[:limit]
+        )
+        entries += [TimelineEntry("inquiry", i.received_at, i) for i in inquiries]
+        sites = (
+            TrialSite.objects.visible_to(user)
+            .filter(principal_investigator=physician)
+            .select_related("trial", "institution")
+            .order_by("-status_changed_at")[:limit]
+        )
+        entries += [TimelineEntry("trial", s.status_changed_at, s) for s in sites]
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries

@@ -1,0 +1,420 @@
+"""State changes of the medical-affairs side. Views and tasks call these; the rules live here.
+
+Every function takes keyword-only arguments, runs in a transaction, validates with
+`full_clean()` and raises `ValidationError` with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from outreach.services import create_follow_up, notify
+
+from . import conf
+from .choices import CHANNEL_CONSENT, ConsentStatus, InquiryStatus, InsightStatus, SiteStatus
+from .models import ContactConsent, Insight, Interaction, MedicalInquiry, Physician, TrialSite
+
+
+def _require_msl(user) -> None:
+    if not user.is_msl:
+        raise ValidationError("Only a Medical Science Liaison can record this.")
+    if not user.team_id:
+        raise ValidationError("You are not on a team yet: ask an administrator to add you to one.")
+
+
+def withdrawn_consent_message(physician: Physician, channel: str) -> str | None:
+    """Why `channel` may not be used for `physician`, or None when it may."""
+    consent_channel = CHANNEL_CONSENT.get(channel)
+    if consent_channel is None:
+        return None
+    consent = ContactConsent.objects.filter(physician=physician, channel=consent_channel).first()
+    if consent is not None and consent.status == ConsentStatus.WITHDRAWN:
+        return (
+            f"{physician} withdrew consent to be contacted {consent.get_channel_display().lower()} "
+            f"on {consent.recorded_on:%Y-%m-%d}: this interaction cannot be logged on that channel."
+        )
+    return None
+
+
+def _touch_last_interaction(physician_id: int, occurred_at: dt.datetime) -> None:
+    # Compare-and-set: keeps the maximum even when two visits are logged at once.
+    Physician.objects.filter(pk=physician_id).filter(
+        Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at)
+    ).update(last_interaction_at=occurred_at)
+
+
+def _recompute_last_interaction(physician_id: int) -> None:
+    latest = Interaction.objects.filter(physician_id=physician_id).order_by("-occurred_at").values("occurred_at")[:1]
+    Physician.objects.filter(pk=physician_id).update(last_interaction_at=latest)
+
+
+@transaction.atomic
+def set_consent(
+    *, physician: Physician, channel: str, status: str, recorded_on: dt.date | None = None
+) -> ContactConsent:
+    consent, _ = ContactConsent.objects.get_or_create(physician=physician, channel=channel)
+    consent.status = status
+    consent.recorded_on = recorded_on or timezone.localdate()
+    consent.full_clean()
+    consent.save()
+    return consent
+
+
+def _build_insight(*, physician, captured_by, data: dict[str, Any], interaction=None, captured_at=None) -> Insight:
+    insight = Insight(
+        interaction=interaction,
+        physician=physician,
+        product=data.get("product"),
+        theme=data.get("theme") or "",
+        sentiment=data.get("sentiment") or Insight._meta.get_field("sentiment").default,
+        text=(data.get("text") or "").strip(),
+        captured_by=captured_by,
+        team_id=captured_by.team_id,
+        captured_at=captured_at or timezone.now(),
+        status=InsightStatus.NEW,
+    )
+    insight.full_clean()
+    return insight
+
+
+@transaction.atomic
+def log_interaction(
+    *,
+    physician: Physician,
+    msl,
+    channel: str,
+    occurred_at: dt.datetime | None = None,
+    duration_minutes: int = 30,
+    products: Iterable = (),
+    topics: str = "",
+    summary: str = "",
+    unsolicited_request: bool = False,
+    off_label_discussed: bool = False,
+    trial_site: TrialSite | None = None,
+    insights: Sequence[dict[str, Any]] = (),
+    follow_up_days: int | None = None,
+    follow_up_title: str = "",
+) -> Interaction:
+    """Record a visit or call, the insights heard during it and an optional follow-up, all or nothing."""
+    _require_msl(msl)
+    message = withdrawn_consent_message(physician, channel)
+    if message:
+        raise ValidationError({"channel": message})
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "An interaction is logged after it happened: the date is in the future."})
+    interaction = Interaction(
+        physician=physician,
+        msl=msl,
+        team_id=msl.team_id,
+        occurred_at=occurred_at,
+        channel=channel,
+        duration_minutes=duration_minutes,
+        topics=topics,
+        summary=summary,
+        unsolicited_request=unsolicited_request,
+        off_label_discussed=off_label_discussed,
+        trial_site=trial_site,
+    )
+    interaction.full_clean()
+    interaction.save()
+    products = list(products)
+    if products:
+        interaction.products.set(products)
+    for data in insights:
+        _build_insight(
+            physician=physician, captured_by=msl, data=data, interaction=interaction, captured_at=occurred_at
+        ).save()
+    _touch_last_interaction(physician.pk, occurred_at)
+    if follow_up_days is not None:
+        if follow_up_days < 0:
+            raise ValidationError({"follow_up_days": "A follow-up is due today or later."})
+        create_follow_up(
+            owner=msl,
+            title=follow_up_title or f"Follow up with {physician}",
+            due_at=timezone.now() + dt.timedelta(days=follow_up_days),
+            interaction=interaction,
+            created_by=msl,
+        )
+    return interaction
+
+
+@transaction.atomic
+def update_interaction(*, interaction: Interaction, by, products: Iterable | None = None, **fields: Any) -> Interaction:
+    """Edit a logged interaction (its author only); consent and last contact are re-checked."""
+    if interaction.msl_id != by.pk:
+        raise ValidationError("Only the MSL who logged this interaction may edit it.")
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    if "channel" in fields:
+        message = withdrawn_consent_message(interaction.physician, interaction.channel)
+        if message:
+            raise ValidationError({"channel": message})
+    interaction.full_clean()
+    interaction.save()
+    if products is not None:
+        interaction.products.set(list(products))
+    _recompute_last_interaction(interaction.physician_id)
+    return interaction
+
+
+@transaction.atomic
+def capture_insight(
+    *,
+    physician: Physician,
+    captured_by,
+    theme: str,
+    text: str,
+    product=None,
+    sentiment: str = "",
+    interaction: Interaction | None = None,
+) -> Insight:
+    _require_msl(captured_by)
+    if interaction is not None and interaction.physician_id != physician.pk:
+        raise ValidationError("The interaction is with another physician.")
+    insight = _build_insight(
+        physician=physician,
+        captured_by=captured_by,
+        interaction=interaction,
+        data={"theme": theme, "text": text, "product": product, "sentiment": sentiment},
+    )
+    insight.save()
+    return insight
+
+
+@transaction.atomic
+def update_insight(*, insight: Insight, by, **fields: Any) -> Insight:
+    if insight.captured_by_id != by.pk:
+        raise ValidationError("Only the MSL who captured this insight may edit it.")
+    if insight.status != InsightStatus.NEW:
+        raise ValidationError("An insight under review can no longer be edited; add to the review note instead.")
+    for name, value in fields.items():
+        setattr(insight, name, value)
+    insight.full_clean()
+    insight.save()
+    return insight
+
+
+INSIGHT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    InsightStatus.NEW: (InsightStatus.UNDER_REVIEW,),
+    InsightStatus.UNDER_REVIEW: (InsightStatus.ACTIONED, InsightStatus.CLOSED),
+    InsightStatus.ACTIONED: (InsightStatus.CLOSED,),
+    InsightStatus.CLOSED: (),
+}
+
+
+def can_review(user, insight: Insight) -> bool:
+    return (user.is_manager or user.is_admin_role) and user.sees_team(insight.team_id)
+
+
+@transaction.atomic
+def transition_insight(*, insight: Insight, to: str, reviewer, note: str = "") -> Insight:
+    """Move an insight along new → under review → actioned → closed; tells the capturing MSL."""
+    insight = Insight.objects.select_for_update().select_related("physician").get(pk=insight.pk)
+    if not can_review(reviewer, insight):
+        raise ValidationError("Only a manager of the insight's team may review it.")
+    if to not in INSIGHT_TRANSITIONS.get(insight.status, ()):
+        raise ValidationError(
+            f"An insight that is {insight.get_status_display().lower()} cannot be moved to "
+            f"{InsightStatus(to).label.lower() if to in InsightStatus.values else to!r}."
+        )
+    if to in (InsightStatus.ACTIONED, InsightStatus.CLOSED) and not (note or insight.review_note).strip():
+        raise ValidationError({"note": "Write a review note saying what was done (or why not)."})
+    now = timezone.now()
+    insight.status = to
+    insight.reviewer = reviewer
+    if note.strip():
+        insight.review_note = note.strip()
+    insight.status_changed_at = now
+    if to == InsightStatus.UNDER_REVIEW:
+        insight.review_started_at = now
+    elif to == InsightStatus.ACTIONED:
+        insight.actioned_at = now
+    elif to == InsightStatus.CLOSED:
+        insight.closed_at = now
+    insight.full_clean()
+    insight.save()
+    if insight.captured_by_id != reviewer.pk:
+        notify(
+            user=insight.captured_by,
+            title=f"Your insight from {insight.physician} is now {insight.get_status_display().lower()}",
+            body=insight.review_note,
+            url=reverse("physicians:insight_detail", args=[insight.pk]),
+            kind="insight_status",
+        )
+    return insight
+
+
+@transaction.atomic
+def record_inquiry(
+    *,
+    physician: Physician,
+    owner,
+    question: str,
+    priority: str,
+    product=None,
+    received_at: dt.datetime | None = None,
+) -> MedicalInquiry:
+    _require_msl(owner)
+    received_at = received_at or timezone.now()
+    inquiry = MedicalInquiry(
+        physician=physician,
+        product=product,
+        question=question.strip(),
+        priority=priority,
+        received_at=received_at,
+        due_at=received_at + dt.timedelta(days=conf.inquiry_sla_days(priority)),
+        owner=owner,
+        team_id=owner.team_id,
+    )
+    inquiry.full_clean()
+    inquiry.save()
+    return inquiry
+
+
+@transaction.atomic
+def update_inquiry(*, inquiry: MedicalInquiry, by, **fields: Any) -> MedicalInquiry:
+    if inquiry.status != InquiryStatus.OPEN:
+        raise ValidationError("Only an open inquiry can be edited.")
+    for name, value in fields.items():
+        setattr(inquiry, name, value)
+    # The service level follows the priority and the date received.
+    inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
+    inquiry.full_clean()
+    inquiry.save()
+    return inquiry
+
+
+@transaction.atomic
+def answer_inquiry(
+    *, inquiry: MedicalInquiry, by, answer: str, delivery_method: str, delivered_at: dt.datetime | None = None
+) -> MedicalInquiry:
+    inquiry = MedicalInquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if inquiry.status != InquiryStatus.OPEN:
+        raise ValidationError(f"This inquiry is already {inquiry.get_status_display().lower()}.")
+    if not answer.strip():
+        raise ValidationError({"answer": "Write the answer that was given."})
+    if not delivery_method:
+        raise ValidationError({"delivery_method": "Say how the answer was delivered."})
+    now = timezone.now()
+    if delivered_at and delivered_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"delivered_at": "The delivery date is in the future."})
+    if delivered_at and delivered_at < inquiry.received_at:
+        raise ValidationError({"delivered_at": "The answer cannot be delivered before the question was received."})
+    inquiry.answer = answer.strip()
+    inquiry.delivery_method = delivery_method
+    inquiry.answered_at = now
+    inquiry.delivered_at = delivered_at or now
+    inquiry.status = InquiryStatus.ANSWERED
+    inquiry.full_clean()
+    inquiry.save()
+    return inquiry
+
+
+@transaction.atomic
+def close_inquiry(*, inquiry: MedicalInquiry, by) -> MedicalInquiry:
+    inquiry = MedicalInquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if inquiry.status != InquiryStatus.ANSWERED:
+        raise ValidationError("Only an answered inquiry can be closed: record the answer first.")
+    inquiry.status = InquiryStatus.CLOSED
+    inquiry.closed_at = timezone.now()
+    inquiry.save(update_fields=["status", "closed_at"])
+    return inquiry
+
+
+def inquiry_follow_up(*, inquiry: MedicalInquiry, owner, days: int, title: str = ""):
+    if days < 0:
+        raise ValidationError({"days": "A follow-up is due today or later."})
+    return create_follow_up(
+        owner=owner,
+        title=title or f"Inquiry from {inquiry.physician}",
+        due_at=timezone.now() + dt.timedelta(days=days),
+        inquiry=inquiry,
+        created_by=owner,
+    )
+
+
+SITE_ORDER = [
+    SiteStatus.IDENTIFIED,
+    SiteStatus.SELECTED,
+    SiteStatus.ACTIVATED,
+    SiteStatus.ENROLLING,
+    SiteStatus.CLOSED,
+]
+
+
+def next_site_status(status: str) -> str | None:
+    index = SITE_ORDER.index(SiteStatus(status))
+    return SITE_ORDER[index + 1] if index + 1 < len(SITE_ORDER) else None
+
+
+@transaction.atomic
+def advance_site_status(*, site: TrialSite, to: str, by, activated_on: dt.date | None = None) -> TrialSite:
+    """identified → selected → activated → enrolling → closed, one step at a time."""
+    site = TrialSite.objects.select_for_update().get(pk=site.pk)
+    expected = next_site_status(site.status)
+    if to != expected:
+        label = SiteStatus(to).label.lower() if to in SiteStatus.values else repr(to)
+        if expected is None:
+            raise ValidationError("This site is closed: its status can no longer change.")
+        raise ValidationError(
+            f"A site that is {site.get_status_display().lower()} moves to "
+            f"{SiteStatus(expected).label.lower()} next, not {label}."
+        )
+    if to == SiteStatus.ENROLLING and not site.principal_investigator_id:
+        raise ValidationError("Name the principal investigator before the site starts enrolling.")
+    site.status = to
+    site.status_changed_at = timezone.now()
+    if to == SiteStatus.ACTIVATED:
+        site.activated_on = activated_on or timezone.localdate()
+    site.full_clean()
+    site.save()
+    return site
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+
+def start_import(*, user, filename: str, raw: bytes):
+    """Store an uploaded file and validate it (in a worker when it is large). Writes no physician."""
+    from . import importer, tasks
+    from .models import PhysicianImport
+
+    if not user.sees_medical_affairs:
+        raise ValidationError("Only medical affairs staff may import physicians.")
+    content = importer.decode(raw)
+    rows = importer.count_rows(content)  # raises ImportFileError for an unreadable file
+    job = PhysicianImport.objects.create(uploaded_by=user, filename=filename[:200], content=content, total_rows=rows)
+    if rows > conf.import_async_threshold():
+        transaction.on_commit(lambda: tasks.validate_physician_import.delay(job.pk))
+        return job
+    return importer.validate_import(job)
+
+
+def confirm_import(*, job, user):
+    """The user confirmed: import the valid rows (in a worker when the file is large)."""
+    from . import importer, tasks
+    from .models import ImportStatus, PhysicianImport
+
+    with transaction.atomic():
+        claimed = PhysicianImport.objects.filter(
+            pk=job.pk, uploaded_by=user, status=ImportStatus.VALIDATED, valid_rows__gt=0
+        ).update(status=ImportStatus.IMPORTING, processed_rows=0)
+    if not claimed:
+        job.refresh_from_db()
+        if job.status in (ImportStatus.IMPORTING, ImportStatus.DONE):
+            raise ValidationError("This file is already being imported.")
+        raise ValidationError("This file has no valid rows to import: fix it and upload it again.")
+    job.refresh_from_db()
+    if job.total_rows > conf.import_async_threshold():
+        transaction.on_commit(lambda: tasks.apply_physician_import.delay(job.pk))
+        return job
+    return importer.apply_import(job)

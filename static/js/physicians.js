@@ -1,0 +1,22 @@
+// Physicians app: small progressive enhancements (no inline scripts; CSP-friendly).
+(function () {
+  "use strict";
+
+  // "Another insight" on the interaction form: clone the formset's empty form.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-insight]");
+    if (!button) { return; }
+    var total = document.getElementById("id_insights-TOTAL_FORMS");
+    var template = document.getElementById("insight-empty-form");
+    var target = document.getElementById("insight-forms");
+    if (!total || !template || !target) { return; }
+    var index = parseInt(total.value, 10);
+    var max = parseInt(document.getElementById("id_insights-MAX_NUM_FORMS").value, 10);
+    if (index >= max) { button.disabled = true; return; }
+    var html = template.innerHTML.replace(/__prefix__/g, String(index));
+    target.insertAdjacentHTML("beforeend", html);
+    total.value = String(index + 1);
+    var first = target.lastElementChild.querySelector("select, textarea, input");
+    if (first) { first.focus(); }
+  });
+})();
