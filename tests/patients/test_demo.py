@@ -29,7 +29,8 @@ def test_seed_demo_creates_cases_in_every_stage_per_team_and_is_idempotent():
         assert Case.objects.filter(assigned_liaison__username=username).exists()
     assert Case.objects.filter(referral_physician__isnull=False).exists()
     due_now = FollowUp.objects.due_unreminded().filter(case__isnull=False)
-    assert {f.owner.username for f in due_now} == {"nurse", "nurse2"}
+    # The outreach demo (run last) may add more; the two contract nurses must have their own.
+    assert {f.owner.username for f in due_now} >= {"nurse", "nurse2"}
     now = timezone.now()
     assert not Case.objects.filter(Q(stage_changed_at__gt=now) | Q(referral_received_at__gt=now)).exists()
     assert not Consent.objects.filter(Q(signed_at__gt=now) | Q(withdrawn_at__gt=now) | Q(explained_at__gt=now)).exists()
