@@ -10,11 +10,10 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_sections": []}
     sections: list[tuple[str, str, str]] = []  # (label, url, url prefix that marks it active)
-    if user.sees_medical_affairs:
-        sections.append(("Physicians", reverse("physicians:list"), "/physicians/"))
+    # Everyone reads physicians: MSLs work them, liaisons look up referral sources.
+    sections.append(("Physicians", reverse("physicians:list"), "/physicians/"))
     if user.sees_phi:
         sections.append(("Cases", reverse("patients:worklist"), "/patients/"))
     sections.append(("Follow-ups", reverse("outreach:follow_ups"), "/outreach/"))
-    if user.is_manager or user.is_admin_role or user.is_msl or user.is_liaison:
-        sections.append(("Dashboard", reverse("reporting:dashboard"), "/reporting/"))
+    sections.append(("Dashboard", reverse("reporting:dashboard"), "/reporting/"))
     return {"nav_sections": sections}

@@ -135,8 +135,9 @@ def test_password_change(client_for, msl):
     assert msl.check_password("a-Better-passw0rd")
 
 
-def test_the_top_bar_shows_the_roles_sections_and_a_logout_form(client_for, nurse):
+def test_the_top_bar_shows_the_roles_sections_and_a_logout_form(client_for, nurse, msl):
     body = client_for(nurse).get("/patients/").content.decode()
-    assert "Cases" in body and "Physicians" not in body
+    assert 'href="/patients/"' in body and 'href="/physicians/"' in body  # referral sources
+    assert 'href="/patients/"' not in client_for(msl).get("/physicians/").content.decode()
     assert 'action="/accounts/logout/"' in body and 'method="post"' in body
     assert nurse.get_full_name() in body
