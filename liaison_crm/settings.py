@@ -277,6 +277,12 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # --- Email -----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Liaison CRM <noreply@liaison-crm.local>")
+# Absolute base of links in reminder and digest emails (a worker has no request to build them from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Follow-ups (outreach/conf.py reads these) ------------------------------------------------
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
+FOLLOW_UP_ESCALATE_AFTER_HOURS = env_int("FOLLOW_UP_ESCALATE_AFTER_HOURS", 24)
 
 # --- I18N, static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
