@@ -454,3 +454,12 @@ def test_filter_selects_start_empty(msl, client_for):
     form = client_for(msl).get("/physicians/").context["filter"].form
     assert form["tier"].value() is None
     assert next(iter(form.fields["tier"].choices))[0] == ""
+
+
+def test_a_liaison_reads_a_physician_as_a_referral_source_without_msl_records(client_for, nurse, msl):
+    from tests.factories import PhysicianFactory
+
+    physician = PhysicianFactory(owner=msl)
+    body = client_for(nurse).get(f"/physicians/{physician.pk}/").content.decode()
+    assert f"/patients/?referral_physician={physician.pk}&amp;stage=all&amp;scope=team" in body
+    assert "Log interaction" not in body and "Timeline" not in body
