@@ -16,6 +16,7 @@ from dataclasses import dataclass
 class Server:
     url: str
     process: subprocess.Popen
+    log_path: object = None
 
 
 @dataclass
