@@ -263,3 +263,71 @@ def db_rows(sql: str, params: tuple = ()) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+def mail_entries(mail_dir: Path) -> list[str]:
+    """Every follow-up line ("- title (due ...)") of every email the file backend wrote."""
+    import email
+    from email import policy
+
+    separator = b"\n" + b"-" * 79 + b"\n"
+    entries = []
+    for path in sorted(mail_dir.glob("*")):
+        for raw in path.read_bytes().split(separator):
+            if not raw.strip():
+                continue
+            message = email.message_from_bytes(raw.lstrip(b"\n"), policy=policy.default)
+            for part in message.walk():
+                if part.get_content_type() == "text/plain":
+                    text = part.get_content()
+                    entries += [line[2:].rsplit(" (due", 1)[0] for line in text.splitlines() if line.startswith("- ")]
+    return entries
+
+
+def redis_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["redis-cli", "-p", "6379", *args], capture_output=True, text=True, timeout=10)
+
+
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
+]
+
+
+def redis_up() -> bool:
+    return redis_cli("ping").stdout.strip() == "PONG"
+
+
+def stop_redis() -> None:
+    redis_cli("shutdown", "nosave")
+    assert wait_for(lambda: not redis_up(), timeout=10), "Redis did not stop"
+
+
+def start_redis() -> None:
+    if not redis_up():
+        Path("/var/lib/redis").mkdir(parents=True, exist_ok=True)
+        Path("/var/log/redis").mkdir(parents=True, exist_ok=True)
+        subprocess.run(REDIS_START, check=True, timeout=30)
+    assert wait_for(redis_up, timeout=30), "Redis did not come back"
+
+
+def send_task(name: str) -> None:
+    """Publish a task to the broker (REDIS_URL) as beat would."""
+    from liaison_crm.celery import app
+
+    app.conf.task_always_eager = False  # the test settings may make tasks eager; this goes to Redis
+    app.send_task(name)
