@@ -48,7 +48,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not RESULTS_FILE.exists():
         RESULTS_FILE.write_text(
             "# Load and fault test results (`make stress`)\n\n"
-            "Appended by tests/stress/conftest.py after each run; see README, \"Load and fault tests\".\n"
+            'Appended by tests/stress/conftest.py after each run; see README, "Load and fault tests".\n'
         )
     with RESULTS_FILE.open("a") as fh:
         fh.write(header + body)

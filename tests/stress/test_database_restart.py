@@ -46,7 +46,9 @@ def test_requests_during_a_postgresql_restart_fail_cleanly_and_the_app_recovers(
     version, cluster = pg_cluster()
     started = time.monotonic()
     try:
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "stop", "-m", "fast"], check=True)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "stop", "-m", "fast"], check=True
+        )
         time.sleep(3)  # the outage: every request now meets a dead database
     finally:
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "start"], check=True)
