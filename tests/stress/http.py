@@ -104,7 +104,9 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": a.get("action") or "", "fields": {}})
+            self.forms.append(
+                {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(), "fields": {}}
+            )
             return
         if not self.forms:
             return
@@ -152,4 +154,14 @@ def form_fields(html: str, action: str) -> dict:
     for form in parser.forms:
         if form["action"].split("?")[0] == action:
             return dict(form["fields"])
+    # A form without an action posts to the page it is on (fetched from `action`).
+    for form in parser.forms:
+        if form["action"] == "" and form["method"] == "post":
+            return dict(form["fields"])
     raise AssertionError(f"no form posting to {action} in the page")
+
+
+def select_options(html: str, name: str) -> list[str]:
+    """The non-empty option values of the <select name=...> of a page."""
+    match = re.search(rf'<select[^>]*name="{re.escape(name)}".*?</select>', html, re.S)
+    return [v for v in re.findall(r'<option value="([^"]*)"', match.group(0)) if v] if match else []
