@@ -284,6 +284,12 @@ def mail_entries(mail_dir: Path) -> list[str]:
     return entries
 
 
+def flush_redis_db() -> None:
+    """Empty the REDIS_URL database (its number only), so no message of an earlier run remains."""
+    db = urlsplit(os.environ.get("REDIS_URL", "")).path.strip("/") or "0"
+    redis_cli("-n", db, "flushdb")
+
+
 def redis_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["redis-cli", "-p", "6379", *args], capture_output=True, text=True, timeout=10)
 

@@ -17,9 +17,9 @@ from collections import Counter
 from .conftest import (
     db_rows,
     db_value,
+    flush_redis_db,
     mail_entries,
     record,
-    redis_cli,
     send_task,
     server_problems,
     start_redis,
@@ -48,7 +48,7 @@ def test_redis_outage_pages_serve_and_reminders_due_meanwhile_are_sent_once(serv
     run = secrets.token_hex(3)
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    redis_cli("-n", "7", "flushdb")  # no message of an earlier run may reach this worker
+    flush_redis_db()  # no message of an earlier run may reach this worker
     worker_log = tmp_path / "worker.log"
     worker = start_worker(worker_log, concurrency=1, EMAIL_URL=f"filemail:///{mail_dir}")
     try:

@@ -18,10 +18,10 @@ from .conftest import (
     db_connect,
     db_rows,
     db_value,
+    flush_redis_db,
     mail_entries,
     manage,
     record,
-    redis_cli,
     send_task,
     server_env,
     start_worker,
@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_no_reminder(stress_datab
     like = (f"Kill {run} #%",)
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    redis_cli("-n", "7", "flushdb")
+    flush_redis_db()
     manage("shell", "-c", CREATE.format(owners=OWNERS, run=run, n=N), env=server_env())
     assert db_value("SELECT count(*) FROM outreach_followup WHERE title LIKE %s", like) == N
 
