@@ -19,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "liaison_crm.views.bad_request"
 handler500 = "liaison_crm.views.server_error"

@@ -280,6 +280,10 @@ class CommunicationForm(_Crispy, forms.ModelForm):
 
 
 class PatientForm(_Crispy, forms.ModelForm):
+    # The case's version when the form was opened: demographics are a case-level write, so a
+    # second editor working from an older page gets a conflict instead of overwriting.
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
     class Meta:
         model = Patient
         fields = [

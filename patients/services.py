@@ -567,9 +567,12 @@ def log_communication(*, case: Case, by, channel: str, parties: str, summary: st
 
 
 @transaction.atomic
-def update_patient(*, patient: Patient, case: Case, by, **fields) -> Patient:
-    """Demographics are edited from a case the user may change."""
+def update_patient(*, patient: Patient, case: Case, by, version: int | None = None, **fields) -> Patient:
+    """Demographics are edited from a case the user may change (optimistic lock on the case)."""
     _require_change(by, case)
+    _lock(case, version)
+    case.version += 1
+    case.save(update_fields=["version", "updated_at"])
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.audit_team_id = case.team_id

@@ -635,11 +635,16 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = case.patient
     template = "patients/partials/patient_form.html"
     if request.method == "GET":
-        return render(request, template, {"case": case, "form": PatientForm(instance=patient, prefix="pat")})
+        form = PatientForm(instance=patient, prefix="pat", initial={"version": case.version})
+        return render(request, template, {"case": case, "form": form})
     form = PatientForm(request.POST, instance=Patient.objects.get(pk=patient.pk), prefix="pat")
+    status = 422
     if form.is_valid():
         try:
             services.update_patient(patient=patient, case=case, by=request.user, **form.cleaned_data)
+        except services.StaleCaseError as exc:
+            form.add_error(None, _error_text(exc))
+            status = 409
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -650,7 +655,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     {"case": case, "patient": patient, "can_change": True},
                 )
             return redirect("patients:case_detail", pk=case.pk)
-    return render(request, template, {"case": case, "form": form}, status=422)
+    return render(request, template, {"case": case, "form": form}, status=status)
 
 
 # --- audit ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Every function takes keyword-only arguments, runs in a transaction, validates wi
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from outreach.services import create_follow_up, notify
 from . import conf
 from .choices import CHANNEL_CONSENT, ConsentStatus, InquiryStatus, InsightStatus, SiteStatus
 from .models import ContactConsent, Insight, Interaction, MedicalInquiry, Physician, TrialSite
+
+logger = logging.getLogger(__name__)
 
 
 def _require_msl(user) -> None:
@@ -394,9 +397,27 @@ def start_import(*, user, filename: str, raw: bytes):
     rows = importer.count_rows(content)  # raises ImportFileError for an unreadable file
     job = PhysicianImport.objects.create(uploaded_by=user, filename=filename[:200], content=content, total_rows=rows)
     if rows > conf.import_async_threshold():
-        transaction.on_commit(lambda: tasks.validate_physician_import.delay(job.pk))
+        transaction.on_commit(lambda: _hand_to_worker(tasks.validate_physician_import, job.pk))
         return job
     return importer.validate_import(job)
+
+
+BROKER_DOWN = (
+    "The background worker could not be reached (its task queue is unavailable), so nothing was "
+    "imported. Upload the file again in a few minutes."
+)
+
+
+def _hand_to_worker(task, job_id: int) -> None:
+    """Queue a large import for a worker. With the broker (Redis) down, the job is marked failed
+    with a clear message instead of the page answering 500 and the job waiting forever."""
+    from .models import ImportStatus, PhysicianImport
+
+    try:
+        task.delay(job_id)
+    except Exception as exc:  # kombu.exceptions.OperationalError and socket errors
+        logger.warning("Import %s not queued, the broker is unavailable: %s", job_id, exc)
+        PhysicianImport.objects.filter(pk=job_id).update(status=ImportStatus.FAILED, failure=BROKER_DOWN)
 
 
 def confirm_import(*, job, user):
@@ -415,6 +436,6 @@ def confirm_import(*, job, user):
         raise ValidationError("This file has no valid rows to import: fix it and upload it again.")
     job.refresh_from_db()
     if job.total_rows > conf.import_async_threshold():
-        transaction.on_commit(lambda: tasks.apply_physician_import.delay(job.pk))
+        transaction.on_commit(lambda: _hand_to_worker(tasks.apply_physician_import, job.pk))
         return job
     return importer.apply_import(job)

@@ -10,12 +10,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 
 @dataclass
 class Server:
     url: str
     process: subprocess.Popen
+    log_path: object = None
 
 
 @dataclass
@@ -87,3 +89,79 @@ def wait_until_up(url: str, timeout: float) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} did not come up within {timeout}s")
+
+
+class _FormParser(HTMLParser):
+    """The fields of every <form> of a page, with the values a browser would submit untouched."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._select: str | None = None
+        self._select_first: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(), "fields": {}}
+            )
+            return
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    fields.setdefault(name, []).append(a.get("value", "on"))
+                return
+            fields[name] = a.get("value") or ""
+        elif tag == "select" and name:
+            self._select, self._select_first = name, None
+        elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if self._select_first is None:
+                self._select_first = value
+            if "selected" in a:
+                self.forms[-1]["fields"][self._select] = value
+        elif tag == "textarea" and name:
+            self._textarea = name
+            fields[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            self.forms[-1]["fields"].setdefault(self._select, self._select_first or "")
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            fields = self.forms[-1]["fields"]
+            fields[self._textarea] = fields[self._textarea].removeprefix("\n")  # as browsers do
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            self.forms[-1]["fields"][self._textarea] += data
+
+
+def form_fields(html: str, action: str) -> dict:
+    """The fields of the form posting to `action` (a path), as a browser would send them."""
+    parser = _FormParser()
+    parser.feed(html)
+    for form in parser.forms:
+        if form["action"].split("?")[0] == action:
+            return dict(form["fields"])
+    # A form without an action posts to the page it is on (fetched from `action`).
+    for form in parser.forms:
+        if form["action"] == "" and form["method"] == "post":
+            return dict(form["fields"])
+    raise AssertionError(f"no form posting to {action} in the page")
+
+
+def select_options(html: str, name: str) -> list[str]:
+    """The non-empty option values of the <select name=...> of a page."""
+    match = re.search(rf'<select[^>]*name="{re.escape(name)}".*?</select>', html, re.S)
+    return [v for v in re.findall(r'<option value="([^"]*)"', match.group(0)) if v] if match else []

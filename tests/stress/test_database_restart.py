@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 
+from .conftest import record, server_problems
 from .http import Session
 
 
@@ -30,8 +31,9 @@ def test_requests_during_a_postgresql_restart_fail_cleanly_and_the_app_recovers(
             for path in ("/physicians/", "/healthz"):
                 try:
                     response = session.get(path)
-                except OSError:
+                except OSError as exc:
                     statuses["connection error"] += 1
+                    tracebacks.append(f"{path}: {type(exc).__name__}: {exc}")
                     continue
                 statuses[response.status] += 1
                 if "Traceback" in response.body or response.status == 500:
@@ -42,9 +44,15 @@ def test_requests_during_a_postgresql_restart_fail_cleanly_and_the_app_recovers(
     thread.start()
     time.sleep(1)
     version, cluster = pg_cluster()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "stop", "-m", "fast"], check=True)
-    time.sleep(3)  # the outage: every request now meets a dead database
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "start"], check=True)
+    started = time.monotonic()
+    try:
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "stop", "-m", "fast"], check=True
+        )
+        time.sleep(3)  # the outage: every request now meets a dead database
+    finally:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "start"], check=True)
+    outage = time.monotonic() - started
     time.sleep(2)
     stop.set()
     thread.join(timeout=30)
@@ -58,4 +66,12 @@ def test_requests_during_a_postgresql_restart_fail_cleanly_and_the_app_recovers(
         time.sleep(0.5)
     assert session.get("/physicians/").status == 200
     assert session.get("/healthz").status == 200
-    print(f"\nPostgreSQL restart: responses {dict(statuses)}")
+    assert not server_problems(server), server_problems(server)
+    record(
+        "PostgreSQL restarted while requests run",
+        outage_seconds=f"{outage:.1f}",
+        requests=sum(statuses.values()),
+        responses=", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)),
+        errors_other_than_503=sum(v for k, v in statuses.items() if k not in (200, 503)),
+        recovered_without_restart="yes",
+    )
