@@ -377,6 +377,11 @@ def write_report(results: dict, out_dir: Path) -> None:
         )
     else:
         lines.append(f"- Physician import: {i.get('status', 'not run')} {i.get('error', '')}")
+    for key, r in results["pages"].items():
+        if r.get("kind") == "export" and r.get("status") == "ok":
+            lines.append(
+                f"- Export `{key}` ({r['url']}): {max(0, r.get('lines', 1) - 1):,} rows streamed, p50 {r['p50_ms']} ms"
+            )
     ref = results.get("reference", {})
     lines += ["", "## Budgets", "", f"Query counts compared with a reference run at scale {ref.get('scale')}.", ""]
     lines += ["| budget | value | limit | result |", "|---|---|---|---|"]
