@@ -1280,6 +1280,9 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
     world = World(now=time.time())
     load_people(world, scale, log)
     load_reference(world, log)
+    from outreach.rules import ensure_rule_rows
+
+    ensure_rule_rows()  # the service-level rules' settings rows, as the first rules run creates them
 
     tables = _big_tables()
     with connection.cursor() as cur:
