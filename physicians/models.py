@@ -292,6 +292,13 @@ class Insight(models.Model):
             models.Index(fields=["product", "-captured_at"], name="insight_product_date_idx"),
             # Several teams at once (managers), and the review queue read oldest first (backwards).
             models.Index(fields=["-captured_at", "-id"], name="insight_date_idx"),
+            # The review queue: the few hundred pending insights among a million, oldest first
+            # (read through insight_date_idx it filtered ~200,000 rows away: 350 ms at scale).
+            models.Index(
+                fields=["captured_at", "id"],
+                name="insight_pending_idx",
+                condition=models.Q(status__in=["new", "under_review"]),
+            ),
         ]
 
     def __str__(self) -> str:

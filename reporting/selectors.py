@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -624,22 +624,29 @@ def follow_ups_per_person(scope: ReportScope) -> list[dict]:
     people = [p for p in (scope.msl_person_id, scope.cl_person_id) if p]
     if people:
         qs = qs.filter(owner_id__in=people)
+    # Grouped by the two ids only (names as Max of one value each): grouping by the joined text
+    # columns made PostgreSQL sort every open follow-up of a manager's teams by text, on disk.
     rows = (
-        qs.values("owner_id", "owner__first_name", "owner__last_name", "owner__username", "owner__role", "team__name")
+        qs.values("owner_id", "team_id")
         .annotate(
+            first_name=Max("owner__first_name"),
+            last_name=Max("owner__last_name"),
+            username=Max("owner__username"),
+            role=Max("owner__role"),
+            team_name=Max("team__name"),
             open=Count("id"),
             overdue=Count("id", filter=Q(due_at__lt=now)),
             escalated=Count("id", filter=Q(escalated_at__isnull=False)),
         )
-        .order_by("-overdue", "-open", "owner__last_name")
+        .order_by("-overdue", "-open", "last_name", "owner_id")
     )
     roles = dict(User.Role.choices)
     return [
         {
             "owner_id": r["owner_id"],
-            "name": _name(r["owner__first_name"], r["owner__last_name"], r["owner__username"]),
-            "role": roles.get(r["owner__role"], r["owner__role"]),
-            "team": r["team__name"] or "",
+            "name": _name(r["first_name"], r["last_name"], r["username"]),
+            "role": roles.get(r["role"], r["role"]),
+            "team": r["team_name"] or "",
             "open": r["open"],
             "overdue": r["overdue"],
             "escalated": r["escalated"],
