@@ -341,6 +341,20 @@ class MedicalInquiry(models.Model):
             models.Index(fields=["team", "-received_at"], name="inquiry_team_date_idx"),
             models.Index(fields=["owner", "status", "due_at"], name="inquiry_owner_status_due_idx"),
             models.Index(fields=["product", "-received_at"], name="inquiry_product_date_idx"),
+            # The inquiry list's order (open first, soonest due, then newest) for one team: read
+            # in order instead of sorting all the team's inquiries (25 ms at scale).
+            models.Index(
+                models.F("team"),
+                models.Case(
+                    models.When(status="open", then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("due_at"),
+                models.F("received_at").desc(),
+                models.F("id"),
+                name="inquiry_team_open_first_idx",
+            ),
         ]
 
     def __str__(self) -> str:
