@@ -128,6 +128,9 @@ class Physician(models.Model):
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
+            # The whole list in its default order (last name, then id), deep pages included: the
+            # page's ids come from this index alone (see pagination.paginate).
+            models.Index(fields=["last_name", "id"], name="physician_name_id_idx"),
             models.Index(fields=["last_name", "first_name"], name="physician_name_idx"),
             models.Index(fields=["owner", "last_name"], name="physician_owner_name_idx"),
             models.Index(fields=["kol_tier", "last_interaction_at"], name="physician_tier_contact_idx"),
