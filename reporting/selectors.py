@@ -154,21 +154,35 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
     qs = (
         _kol_base(scope)
         .exclude(_reached_q(timezone.now()))
-        .select_related("institution", "owner")
         .order_by(F("last_interaction_at").asc(nulls_first=True), "last_name", "id")
+        # Tuples, not three model instances a row: the CSV export has every such KOL.
+        .values_list(
+            "id",
+            "first_name",
+            "last_name",
+            "credentials",
+            "kol_tier",
+            "institution__name",
+            "owner__first_name",
+            "owner__last_name",
+            "last_interaction_at",
+        )
     )
     if limit:
         qs = qs[:limit]
     cadence = conf.kol_cadence_days()
-    for p in qs.iterator(chunk_size=2000) if limit is None else qs:
+    for pk, first, last, credentials, tier, institution, o_first, o_last, last_at in (
+        qs.iterator(chunk_size=2000) if limit is None else qs
+    ):
+        name = f"Dr. {first} {last}"  # as Physician.display_name
         yield {
-            "physician_id": p.pk,
-            "name": p.display_name,
-            "tier": p.kol_tier,
-            "cadence_days": cadence.get(p.kol_tier),
-            "institution": p.institution.name if p.institution else "",
-            "owner": p.owner.get_full_name() if p.owner else "",
-            "last_interaction_at": p.last_interaction_at,
+            "physician_id": pk,
+            "name": f"{name}, {credentials}" if credentials else name,
+            "tier": tier,
+            "cadence_days": cadence.get(tier),
+            "institution": institution or "",
+            "owner": f"{o_first or ''} {o_last or ''}".strip(),
+            "last_interaction_at": last_at,
         }
 
 
