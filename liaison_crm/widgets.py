@@ -9,30 +9,43 @@ from __future__ import annotations
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 
 class FastSelectMixin:
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
+        # The base widget's context (name and attributes) without ChoiceWidget.optgroups(),
+        # which builds a dict per option; the options are written straight from the choices,
+        # with the same selection rule (the first match only, unless multiple).
+        widget = forms.Widget.get_context(self, name, value, attrs)["widget"]
+        if self.allow_multiple_selected:
+            widget["attrs"]["multiple"] = True
+        values = {str(v) for v in widget["value"]}
         parts = [format_html("<select name={}{}>", _quoted(widget["name"]), flatatt(widget["attrs"]))]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html("<optgroup label={}>", _quoted(group_name)))
-            parts.extend(
-                format_html(
-                    "<option value={}{}>{}</option>",
-                    _quoted("" if option["value"] is None else option["value"]),
-                    flatatt(option["attrs"]),
-                    option["label"],
+        has_selected = False
+        for option_value, option_label in self.choices:
+            if option_value is None:
+                option_value = ""
+            if isinstance(option_label, (list, tuple)):
+                parts.append(format_html("<optgroup label={}>", _quoted(option_value)))
+                choices = option_label
+            else:
+                choices = [(option_value, option_label)]
+            for sub_value, sub_label in choices:
+                selected = (not has_selected or self.allow_multiple_selected) and str(sub_value) in values
+                has_selected |= selected
+                parts.append(
+                    '<option value="'
+                    + conditional_escape("" if sub_value is None else sub_value)
+                    + ('" selected>' if selected else '">')
+                    + conditional_escape(sub_label)
+                    + "</option>"
                 )
-                for option in options
-            )
-            if group_name:
+            if isinstance(option_label, (list, tuple)):
                 parts.append("</optgroup>")
         parts.append("</select>")
-        return mark_safe("".join(parts))  # every piece above went through format_html
+        return mark_safe("".join(parts))  # every value above went through format_html/conditional_escape
 
 
 def _quoted(value) -> str:
