@@ -22,6 +22,8 @@ def bench_environ(url: str) -> dict[str, str]:
     env.update(
         {
             "DATABASE_URL": url,
+            # Child processes (dispatch and import workers) call configure() without a URL.
+            "BENCH_DATABASE_URL": url,
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DEBUG": "false",

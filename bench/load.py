@@ -960,6 +960,13 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
             by_team[team].append(k)
             # A decade of history, and a busy last month so every open stage has a worklist.
             received = now - (rng.random() * 30 * DAY if rng.random() < 0.12 else rng.random() * DECADE)
+            # Each team's first nurse (the demo nurse in hers) gets a few cases received in the last
+            # days, so her worklist and an open case exist at every scale: the same pages (and
+            # queries) at a tiny scale as at full scale.
+            recent = k <= 4 * len(cl_teams)
+            if recent:
+                liaison = team_nurses[0]
+                received = now - (0.01, 1.0, 4.0, 9.0)[(k - 1) // len(cl_teams)] * DAY
             if rng.random() < 0.8:
                 phys = rng.randrange(world.n_physicians) + 1
                 inst, other = world.p_inst[phys - 1], ""
@@ -971,7 +978,7 @@ def load_patients(world: World, scale: float, copier, log: Progress) -> None:
             accepted = evaluated + rng.uniform(0, 1) * DAY
             admitted = accepted + rng.uniform(0.5, 5) * DAY
             discharged = admitted + rng.uniform(3, 30) * DAY
-            fate = rng.random()
+            fate = max(rng.random(), 0.5) if recent else rng.random()
             events = [("referred", received)]
             decline = ""
             if fate < 0.04:  # cancelled before evaluation ends
@@ -1280,6 +1287,9 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
     world = World(now=time.time())
     load_people(world, scale, log)
     load_reference(world, log)
+    from outreach.rules import ensure_rule_rows
+
+    ensure_rule_rows()  # the service-level rules' settings rows, as the first rules run creates them
 
     tables = _big_tables()
     with connection.cursor() as cur:
@@ -1305,9 +1315,11 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
         for definition in index_defs:
             cur.execute(definition)
         reset_sequences(cur, tables)
-    log("indexes rebuilt; ANALYZE")
+    log("indexes rebuilt; VACUUM ANALYZE")
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        # As autovacuum would leave a live database: statistics, and the visibility map that
+        # index-only scans need (COPY leaves every page "not all-visible").
+        cur.execute("VACUUM (ANALYZE)")
     seconds = time.monotonic() - log.started
     log(f"loaded scale {scale} in {seconds:.1f}s")
     return {

@@ -70,6 +70,8 @@ def anchors() -> dict[str, object]:
         "long_physician": long_physician,
         "case_id": case_id or 0,
         "deep_page": max(1, int(n_phys / settings.PAGE_SIZE * 0.9)),
+        # The admin changelist shows 100 rows a page: the page at the same offset.
+        "admin_deep_page": max(1, int(n_phys / 100 * 0.9)),
         "msl_team": msl.team_id,
         "cl_team": nurse.team_id,
         "msl_id": msl.id,
@@ -102,20 +104,21 @@ def clear_cache() -> None:
         cache.clear()
 
 
-def fetch(client, url: str) -> tuple[float, int, bytes]:
-    """GET `url`, consume a streaming body too; (seconds, status, first bytes of the body)."""
+def fetch(client, url: str) -> tuple[float, int, bytes, int]:
+    """GET `url`, consume a streaming body too; (seconds, status, first bytes of the body, lines)."""
     started = time.perf_counter()
     response = client.get(url)
     if response.streaming:
         body = b""
-        size = 0
+        lines = 0
         for chunk in response.streaming_content:
-            size += len(chunk)
+            lines += chunk.count(b"\n")
             if len(body) < 4096:
                 body += chunk
     else:
         body = response.content
-    return time.perf_counter() - started, response.status_code, body[:200_000]
+        lines = body.count(b"\n")
+    return time.perf_counter() - started, response.status_code, body[:200_000], lines
 
 
 def classify(status: int, body: bytes) -> str:
@@ -133,7 +136,7 @@ def capture(client, url: str, cold_cache: bool) -> tuple[int, list[dict]]:
     if cold_cache:
         clear_cache()
     with CaptureQueriesContext(connection) as ctx:
-        _, status, _ = fetch(client, url)
+        _, status, _, _ = fetch(client, url)
     return status, list(ctx.captured_queries)
 
 
@@ -191,19 +194,19 @@ def replay(queries: list[dict], repeat: int) -> dict:
 
 def time_page(client, url: str, *, warmup: int, repeat: int, cold_cache: bool) -> dict:
     times: list[float] = []
-    status, body = 0, b""
+    status, body, lines = 0, b"", 0
     deadline = time.monotonic() + REQUEST_TIMEOUT_S
     for i in range(warmup + repeat):
         if cold_cache:
             clear_cache()
-        seconds, status, body = fetch(client, url)
+        seconds, status, body, lines = fetch(client, url)
         if i == 0 and status != 200:
             break  # missing or broken: no point repeating
         if i >= warmup:
             times.append(seconds)
         if time.monotonic() > deadline and times:
             break
-    result = {"status_code": status, "status": classify(status, body), "samples": len(times)}
+    result = {"status_code": status, "status": classify(status, body), "samples": len(times), "lines": lines}
     if times:
         result.update(
             p50_ms=round(pct(times, 50) * 1000, 2),
@@ -238,7 +241,7 @@ def measure_page(page: Page, anchor: dict, clients: Clients, *, warmup: int, rep
     result: dict = {"title": page.title, "url": url, "user": page.user, "kind": page.kind}
     try:
         if counts_only:
-            _, status, body = fetch(client, url)  # warm-up: first-use caches of the process
+            _, status, body, _ = fetch(client, url)  # warm-up: first-use caches of the process
             result.update(status_code=status, status=classify(status, body))
         else:
             result.update(time_page(client, url, warmup=warmup, repeat=repeat, cold_cache=page.cold_cache))

@@ -247,11 +247,15 @@ def evaluate_budgets(results: dict) -> list[dict]:
                 (r["p95_ms"] <= page.budget_ms) if real and "p95_ms" in r else None,
                 r.get("status", ""),
             )
+        # Under FLOOR_MIN_MS of database time the ratio measures only Python/template time (a
+        # 2 ms floor would leave a page 6 ms): the ratio budget then does not apply (see pages.py).
+        tiny_floor = bool(r.get("floor_ratio")) and r.get("floor_p50_ms", 0) < P.FLOOR_MIN_MS
         check(
             f"{key}: page / database floor",
             r.get("floor_ratio"),
             P.FLOOR_RATIO_MAX,
-            (r["floor_ratio"] <= P.FLOOR_RATIO_MAX) if real and r.get("floor_ratio") else None,
+            (tiny_floor or r["floor_ratio"] <= P.FLOOR_RATIO_MAX) if real and r.get("floor_ratio") else None,
+            f"floor {r.get('floor_p50_ms')} ms < {P.FLOOR_MIN_MS} ms: ratio not applied" if tiny_floor else "",
         )
         if page.admin:
             check(
@@ -377,11 +381,17 @@ def write_report(results: dict, out_dir: Path) -> None:
         )
     else:
         lines.append(f"- Physician import: {i.get('status', 'not run')} {i.get('error', '')}")
+    for key, r in results["pages"].items():
+        if r.get("kind") == "export" and r.get("status") == "ok":
+            lines.append(
+                f"- Export `{key}` ({r['url']}): {max(0, r.get('lines', 1) - 1):,} rows streamed, p50 {r['p50_ms']} ms"
+            )
     ref = results.get("reference", {})
     lines += ["", "## Budgets", "", f"Query counts compared with a reference run at scale {ref.get('scale')}.", ""]
     lines += ["| budget | value | limit | result |", "|---|---|---|---|"]
     for c in results["budgets"]:
-        note = f" ({c['note']})" if c.get("note") and c["result"] != "pass" else ""
+        shown = c.get("note") and (c["result"] != "pass" or "not applied" in c["note"])
+        note = f" ({c['note']})" if shown else ""
         lines.append(f"| {c['budget']} | {_fmt(c['value'])} | {c['limit']} | **{c['result']}**{note} |")
     summary = {k: sum(1 for c in results["budgets"] if c["result"] == k) for k in ("pass", "fail", "missing")}
     lines += ["", f"Pass {summary['pass']}, fail {summary['fail']}, missing {summary['missing']}.", ""]

@@ -89,6 +89,12 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["owner", "status", "due_at"], name="followup_owner_status_due_idx"),
             models.Index(fields=["team", "status", "due_at"], name="followup_team_status_due_idx"),
+            # Open follow-ups per person (the dashboards): counted from the index alone.
+            models.Index(
+                fields=["team", "owner", "due_at", "escalated_at"],
+                name="followup_open_team_owner_idx",
+                condition=Q(status="open"),
+            ),
             # The dispatcher's scan: open, never reminded, by due date.
             models.Index(
                 fields=["due_at"],

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Team, User
+from liaison_crm.widgets import FastSelectForm
 
 from .choices import OPEN_STAGES, Priority, Stage
 from .models import Case
@@ -33,6 +34,7 @@ class CaseFilter(django_filters.FilterSet):
     )
 
     class Meta:
+        form = FastSelectForm
         model = Case
         fields = []
 

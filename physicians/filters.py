@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
+from liaison_crm.widgets import FastSelectForm
 
 from .choices import (
     Channel,
@@ -100,6 +101,7 @@ class PhysicianFilter(df.FilterSet):
     not_contacted_days = df.NumberFilter(method="filter_not_contacted", label="Not contacted in (days)", min_value=0)
 
     class Meta:
+        form = FastSelectForm
         model = Physician
         fields: list[str] = []
 
@@ -136,6 +138,7 @@ class InteractionFilter(DateRangeMixin, df.FilterSet):
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
+        form = FastSelectForm
         model = Interaction
         fields: list[str] = []
 
@@ -166,6 +169,7 @@ class InsightFilter(DateRangeMixin, df.FilterSet):
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
+        form = FastSelectForm
         model = Insight
         fields: list[str] = []
 
@@ -193,6 +197,7 @@ class InquiryFilter(DateRangeMixin, df.FilterSet):
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
+        form = FastSelectForm
         model = MedicalInquiry
         fields: list[str] = []
 
@@ -216,6 +221,7 @@ class TrainingFilter(DateRangeMixin, df.FilterSet):
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
+        form = FastSelectForm
         model = TrainingSession
         fields: list[str] = []
 
@@ -235,6 +241,7 @@ class TrialFilter(df.FilterSet):
     sponsor_type = df.ChoiceFilter(choices=SponsorType.choices, label="Sponsor")
 
     class Meta:
+        form = FastSelectForm
         model = ClinicalTrial
         fields: list[str] = []
 
@@ -249,6 +256,7 @@ class SiteFilter(df.FilterSet):
     trial = df.ModelChoiceFilter(queryset=ClinicalTrial.objects.all())
 
     class Meta:
+        form = FastSelectForm
         model = TrialSite
         fields: list[str] = []
 
@@ -265,6 +273,7 @@ class InstitutionFilter(df.FilterSet):
     state = df.CharFilter(field_name="state", lookup_expr="iexact", label="State / region")
 
     class Meta:
+        form = FastSelectForm
         model = Institution
         fields: list[str] = []
 
@@ -281,6 +290,7 @@ class ProductFilter(df.FilterSet):
     )
 
     class Meta:
+        form = FastSelectForm
         model = Product
         fields: list[str] = []
 

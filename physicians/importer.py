@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import conf
@@ -277,10 +277,39 @@ def _apply_batch(rows: list[Row]) -> tuple[int, int, int]:
             to_update.append(physician)
     Physician.objects.bulk_create(to_create)
     if to_update:
-        Physician.objects.bulk_update(
-            to_update, ["first_name", "last_name", "credentials", "specialty", "institution", "updated_at"]
-        )
+        _update_physicians(to_update)
     return len(to_create), len(to_update), new_institutions
+
+
+UPDATED_FIELDS = ("first_name", "last_name", "credentials", "specialty", "institution", "updated_at")
+
+
+def _update_physicians(physicians: list[Physician]) -> None:
+    """One UPDATE ... FROM (VALUES ...) per batch on PostgreSQL; bulk_update elsewhere.
+
+    bulk_update writes a CASE WHEN per column with a branch per row, which PostgreSQL walks for
+    every row: on a 2,000-row batch that was a fifth of the import's update time.
+    """
+    if connection.vendor != "postgresql":
+        Physician.objects.bulk_update(physicians, list(UPDATED_FIELDS), batch_size=500)
+        return
+    from psycopg2.extras import execute_values
+
+    meta = Physician._meta
+    columns = [meta.get_field(name).column for name in UPDATED_FIELDS]
+    assignments = ", ".join(f'"{c}" = v."{c}"' for c in columns)
+    sql = (
+        f'UPDATE "{meta.db_table}" AS p SET {assignments} FROM (VALUES %s) AS v("id", '
+        + ", ".join(f'"{c}"' for c in columns)
+        + ') WHERE p."id" = v."id"'
+    )
+    template = "(%s::bigint, %s, %s, %s, %s, %s::bigint, %s::timestamptz)"
+    rows = [
+        (p.pk, p.first_name, p.last_name, p.credentials, p.specialty, p.institution_id, p.updated_at)
+        for p in physicians
+    ]
+    with connection.cursor() as cursor:
+        execute_values(cursor.cursor, sql, rows, template=template, page_size=len(rows))
 
 
 def apply_import(job: PhysicianImport) -> PhysicianImport:

@@ -128,6 +128,9 @@ class Physician(models.Model):
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
+            # The whole list in its default order (last name, then id), deep pages included: the
+            # page's ids come from this index alone (see pagination.paginate).
+            models.Index(fields=["last_name", "id"], name="physician_name_id_idx"),
             models.Index(fields=["last_name", "first_name"], name="physician_name_idx"),
             models.Index(fields=["owner", "last_name"], name="physician_owner_name_idx"),
             models.Index(fields=["kol_tier", "last_interaction_at"], name="physician_tier_contact_idx"),
@@ -227,8 +230,12 @@ class Interaction(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [
-            models.Index(fields=["team", "-occurred_at"], name="interaction_team_date_idx"),
-            models.Index(fields=["physician", "-occurred_at"], name="interaction_phys_date_idx"),
+            # Both carry the columns the dashboards aggregate, so those read the index alone
+            # (index-only scans) instead of a heap page per interaction.
+            models.Index(
+                fields=["team", "-occurred_at", "msl", "physician", "channel"], name="interaction_team_date_cov_idx"
+            ),
+            models.Index(fields=["physician", "-occurred_at", "team"], name="interaction_phys_date_team_idx"),
             models.Index(fields=["msl", "-occurred_at"], name="interaction_msl_date_idx"),
             models.Index(fields=["team", "channel", "-occurred_at"], name="interaction_team_chan_idx"),
             # Managers' lists span several teams: newest first over all of them, then filter.
@@ -292,6 +299,13 @@ class Insight(models.Model):
             models.Index(fields=["product", "-captured_at"], name="insight_product_date_idx"),
             # Several teams at once (managers), and the review queue read oldest first (backwards).
             models.Index(fields=["-captured_at", "-id"], name="insight_date_idx"),
+            # The review queue: the few hundred pending insights among a million, oldest first
+            # (read through insight_date_idx it filtered ~200,000 rows away: 350 ms at scale).
+            models.Index(
+                fields=["captured_at", "id"],
+                name="insight_pending_idx",
+                condition=models.Q(status__in=["new", "under_review"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -334,6 +348,20 @@ class MedicalInquiry(models.Model):
             models.Index(fields=["team", "-received_at"], name="inquiry_team_date_idx"),
             models.Index(fields=["owner", "status", "due_at"], name="inquiry_owner_status_due_idx"),
             models.Index(fields=["product", "-received_at"], name="inquiry_product_date_idx"),
+            # The inquiry list's order (open first, soonest due, then newest) for one team: read
+            # in order instead of sorting all the team's inquiries (25 ms at scale).
+            models.Index(
+                models.F("team"),
+                models.Case(
+                    models.When(status="open", then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("due_at"),
+                models.F("received_at").desc(),
+                models.F("id"),
+                name="inquiry_team_open_first_idx",
+            ),
         ]
 
     def __str__(self) -> str:

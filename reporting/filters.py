@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team, User
+from liaison_crm.widgets import FastSelectForm
 
 from . import conf
 
@@ -110,7 +111,7 @@ def preset_dates(range_key: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=days - 1), today
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(FastSelectForm):
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label="Period")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -88,10 +88,11 @@ def interactions_per_msl(scope: ReportScope) -> list[dict]:
         msl_interactions(scope)
         .values("msl_id", "msl__first_name", "msl__last_name", "msl__username")
         .annotate(
-            total=Count("id"),
+            # Counted on occurred_at (never null), not the id: the covering index answers alone.
+            total=Count("*"),
             physicians=Count("physician", distinct=True),
-            in_person=Count("id", filter=Q(channel=Channel.IN_PERSON)),
-            tier1=Count("id", filter=Q(physician__kol_tier=KolTier.TIER_1)),
+            in_person=Count("occurred_at", filter=Q(channel=Channel.IN_PERSON)),
+            tier1=Count("occurred_at", filter=Q(physician__kol_tier=KolTier.TIER_1)),
         )
         .order_by("-total", "msl__last_name")
     )
@@ -153,21 +154,35 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
     qs = (
         _kol_base(scope)
         .exclude(_reached_q(timezone.now()))
-        .select_related("institution", "owner")
         .order_by(F("last_interaction_at").asc(nulls_first=True), "last_name", "id")
+        # Tuples, not three model instances a row: the CSV export has every such KOL.
+        .values_list(
+            "id",
+            "first_name",
+            "last_name",
+            "credentials",
+            "kol_tier",
+            "institution__name",
+            "owner__first_name",
+            "owner__last_name",
+            "last_interaction_at",
+        )
     )
     if limit:
         qs = qs[:limit]
     cadence = conf.kol_cadence_days()
-    for p in qs.iterator(chunk_size=2000) if limit is None else qs:
+    for pk, first, last, credentials, tier, institution, o_first, o_last, last_at in (
+        qs.iterator(chunk_size=2000) if limit is None else qs
+    ):
+        name = f"Dr. {first} {last}"  # as Physician.display_name
         yield {
-            "physician_id": p.pk,
-            "name": p.display_name,
-            "tier": p.kol_tier,
-            "cadence_days": cadence.get(p.kol_tier),
-            "institution": p.institution.name if p.institution else "",
-            "owner": p.owner.get_full_name() if p.owner else "",
-            "last_interaction_at": p.last_interaction_at,
+            "physician_id": pk,
+            "name": f"{name}, {credentials}" if credentials else name,
+            "tier": tier,
+            "cadence_days": cadence.get(tier),
+            "institution": institution or "",
+            "owner": f"{o_first or ''} {o_last or ''}".strip(),
+            "last_interaction_at": last_at,
         }
 
 
@@ -548,7 +563,7 @@ def referrers_engagement(scope: ReportScope, *, limit: int | None = None) -> Ite
         .filter(physician=OuterRef("referral_physician"))
         .order_by()
         .values("physician")
-        .annotate(c=Count("id"))
+        .annotate(c=Count("*"))  # COUNT(*), not of the id: answered from the index alone
         .values("c")[:1]
     )
     ref = "referral_physician__"
@@ -624,22 +639,30 @@ def follow_ups_per_person(scope: ReportScope) -> list[dict]:
     people = [p for p in (scope.msl_person_id, scope.cl_person_id) if p]
     if people:
         qs = qs.filter(owner_id__in=people)
+    # Grouped by the two ids only (names as Max of one value each): grouping by the joined text
+    # columns made PostgreSQL sort every open follow-up of a manager's teams by text, on disk.
     rows = (
-        qs.values("owner_id", "owner__first_name", "owner__last_name", "owner__username", "owner__role", "team__name")
+        qs.values("owner_id", "team_id")
         .annotate(
-            open=Count("id"),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-            escalated=Count("id", filter=Q(escalated_at__isnull=False)),
+            first_name=Max("owner__first_name"),
+            last_name=Max("owner__last_name"),
+            username=Max("owner__username"),
+            role=Max("owner__role"),
+            team_name=Max("team__name"),
+            # Counted on due_at (never null), not the id: the partial index answers alone.
+            open=Count("*"),
+            overdue=Count("due_at", filter=Q(due_at__lt=now)),
+            escalated=Count("due_at", filter=Q(escalated_at__isnull=False)),
         )
-        .order_by("-overdue", "-open", "owner__last_name")
+        .order_by("-overdue", "-open", "last_name", "owner_id")
     )
     roles = dict(User.Role.choices)
     return [
         {
             "owner_id": r["owner_id"],
-            "name": _name(r["owner__first_name"], r["owner__last_name"], r["owner__username"]),
-            "role": roles.get(r["owner__role"], r["owner__role"]),
-            "team": r["team__name"] or "",
+            "name": _name(r["first_name"], r["last_name"], r["username"]),
+            "role": roles.get(r["role"], r["role"]),
+            "team": r["team_name"] or "",
             "open": r["open"],
             "overdue": r["overdue"],
             "escalated": r["escalated"],

@@ -102,8 +102,14 @@ def _csv_lines(header: list[str], rows: Iterable[list[Cell]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # so spreadsheet programs read UTF-8
     yield writer.writerow([csv_safe(h) for h in header])
+    chunk: list[str] = []
     for row in rows:
-        yield writer.writerow([csv_safe(c.value) for c in row])
+        chunk.append(writer.writerow([csv_safe(c.value) for c in row]))
+        if len(chunk) >= 200:  # a few hundred lines a chunk: not a response write per line
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
 
 
 @require_GET
