@@ -92,7 +92,7 @@ def test_formula_cells_are_reported_and_never_imported(msl_client, formula):
     npi = make_npi(123456789)
     cell = '"' + formula.replace('"', '""') + '"'
     raw = (HEADER + f"{npi},{cell},Lovelace,MD,Cardiology,Mercy Hospital,Boston,MA\n").encode()
-    response, before = _upload(msl_client, raw)
+    _, before = _upload(msl_client, raw)
     job = PhysicianImport.objects.get(filename="upload.csv")
     assert job.valid_rows == 0
     assert any("formula" in e["problem"] for e in job.errors), job.errors
