@@ -331,3 +331,80 @@ def test_a_forged_formset_size_is_refused_without_building_a_thousand_forms(worl
     assert response.status_code == 422
     assert len(response.context["insights"].forms) <= 10
     assert Interaction.objects.count() == before
+
+
+XSS = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def _assert_escaped(client: Client, url: str) -> None:
+    body = client.get(url).content.decode()
+    assert XSS not in body, url
+    assert ESCAPED in body, url
+
+
+def test_stored_values_render_escaped(world):
+    from outreach.models import OutreachEvent
+    from patients.models import Case
+    from physicians.models import Institution, Physician
+
+    msl, nurse = _client(world, "msl"), _client(world, "nurse")
+    assert msl.post("/physicians/new/", {"first_name": XSS, "last_name": "Doe", "kol_tier": "0"}).status_code == 302
+    physician = Physician.objects.get(first_name=XSS)
+    _assert_escaped(msl, f"/physicians/{physician.pk}/")
+    _assert_escaped(msl, f"/physicians/?scope=all&q={physician.last_name}")
+    assert (
+        msl.post(
+            "/physicians/institutions/new/", {"name": XSS, "kind": "hospital", "city": "Boston", "country": "US"}
+        ).status_code
+        == 302
+    )
+    _assert_escaped(msl, f"/physicians/institutions/{Institution.objects.get(name=XSS).pk}/")
+    response = msl.post(
+        f"/physicians/{world.physician.pk}/log/",
+        {
+            "occurred_at": "2024-01-10T10:00",
+            "channel": "phone",
+            "duration_minutes": "20",
+            "summary": XSS,
+            "topics": XSS,
+            "insights-TOTAL_FORMS": "1",
+            "insights-INITIAL_FORMS": "0",
+            "insights-0-theme": "safety",
+            "insights-0-sentiment": "neutral",
+            "insights-0-text": XSS,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    interaction = world.physician.interactions.get(summary=XSS)
+    _assert_escaped(msl, f"/physicians/interactions/{interaction.pk}/")
+    _assert_escaped(msl, f"/physicians/insights/{interaction.insights.get().pk}/")
+    _assert_escaped(msl, f"/physicians/{world.physician.pk}/")
+    assert (
+        msl.post("/outreach/follow-ups/add/", {"title": XSS, "due_at": "2030-01-01T09:00", "notes": XSS}).status_code
+        == 302
+    )
+    _assert_escaped(msl, "/outreach/follow-ups/")
+    assert (
+        nurse.post(
+            "/outreach/events/new/", {"title": XSS, "kind": "health_fair", "date": "2030-01-10", "contacts_made": "0"}
+        ).status_code
+        == 302
+    )
+    _assert_escaped(nurse, f"/outreach/events/{OutreachEvent.objects.get(title=XSS).pk}/")
+    case = world.case
+    assert nurse.post(f"/patients/cases/{case.pk}/medications/", {"med-name": XSS, "med-dose": "1 mg"}).status_code in (
+        200,
+        302,
+    )
+    assert nurse.post(
+        f"/patients/cases/{case.pk}/communications/",
+        {
+            "comm-occurred_at": "2024-01-10T10:00",
+            "comm-channel": "phone",
+            "comm-parties": "liaison_patient",
+            "comm-summary": XSS,
+        },
+    ).status_code in (200, 302)
+    _assert_escaped(nurse, f"/patients/cases/{case.pk}/")
+    assert Case.objects.filter(pk=case.pk, medications__name=XSS, communications__summary=XSS).exists()
