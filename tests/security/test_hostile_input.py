@@ -110,8 +110,8 @@ def _writer(table: dict) -> str | None:
     return None
 
 
-def _client(world: World, role: str) -> Client:
-    client = Client()
+def _client(world: World, role: str, *, raise_exceptions: bool = True) -> Client:
+    client = Client(raise_request_exception=raise_exceptions)
     if role != "anonymous":
         client.force_login(world.users[role])
     return client
@@ -414,3 +414,35 @@ def test_stored_values_render_escaped(world):
 def test_a_malformed_patient_id_on_the_referral_page_is_a_404(world, value):
     """Found by the fuzzer on PostgreSQL: ?patient=%20 raised ValueError (500)."""
     assert _client(world, "nurse").get("/patients/referrals/new/", {"patient": value}).status_code == 404
+
+
+def test_a_nul_in_the_query_string_is_a_400(world):
+    """Found on PostgreSQL: /patients/referral-sources/?q=a%00b was a 500 (NUL in a LIKE)."""
+    response = _client(world, "nurse").get("/patients/referral-sources/", {"q": "a\x00b"})
+    assert response.status_code == 400
+
+
+def test_nul_characters_everywhere_are_refused_cleanly(world):
+    """PostgreSQL refuses NUL in text: every query parameter and every form field carrying one
+    must give a field error or be ignored, never a 500 (Django's ProhibitNullCharactersValidator
+    covers CharField; lists, filters and the rest are checked here, deterministically)."""
+    failures = []
+    for name in GET_ROWS:
+        row = EXPECTED[name]
+        role = next(r for r in ("manager", "admin", "nurse", "msl", "anonymous") if row.get[r] == 200)
+        url = reverse(name, kwargs=row.kwargs(world))
+        response = _client(world, role, raise_exceptions=False).get(url, dict.fromkeys(GET_PARAMS, "a\x00b"))
+        if response.status_code >= 500:
+            failures.append(f"GET {url}: {response.status_code}")
+    fields = _field_names(world)
+    for name in POST_ROWS:
+        row = EXPECTED[name]
+        role = _writer(row.post)
+        url = reverse(name, kwargs=row.kwargs(world))
+        before = _counts()
+        response = _client(world, role, raise_exceptions=False).post(url, dict.fromkeys(fields.get(name, ()), "\x00"))
+        if response.status_code >= 500:
+            failures.append(f"POST {url}: {response.status_code}")
+        elif response.status_code in REFUSALS and _counts() != before:
+            failures.append(f"POST {url}: refused but wrote")
+    assert not failures, failures
