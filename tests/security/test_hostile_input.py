@@ -410,7 +410,7 @@ def test_stored_values_render_escaped(world):
     assert Case.objects.filter(pk=case.pk, medications__name=XSS, communications__summary=XSS).exists()
 
 
-@pytest.mark.parametrize("value", [" ", "abc", "1.5", "-1", "\x00", "99999999999999999999999"])
+@pytest.mark.parametrize("value", [" ", "abc", "1.5", "-1", "99999999999999999999999"])
 def test_a_malformed_patient_id_on_the_referral_page_is_a_404(world, value):
     """Found by the fuzzer on PostgreSQL: ?patient=%20 raised ValueError (500)."""
     assert _client(world, "nurse").get("/patients/referrals/new/", {"patient": value}).status_code == 404
