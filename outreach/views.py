@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,9 +25,11 @@ SECTION_LIMIT = 10
 
 def _int(value) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    # No id is outside 64 bits; the database driver would raise on one (SQLite: OverflowError).
+    return number if number is None or -(2**63) <= number < 2**63 else None
 
 
 def _can_filter_people(user) -> bool:
@@ -38,7 +40,8 @@ def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("outreach:follow_ups")
-    return redirect(target)
+    # A URL, never a view name: redirect() would try to reverse "next=abc" and fail with a 500.
+    return HttpResponseRedirect(target)
 
 
 # --- Follow-ups ----------------------------------------------------------------------------------

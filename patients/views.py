@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -123,7 +123,10 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     existing = None
     if request.method == "GET":
         if request.GET.get("patient"):
-            existing = get_object_or_404(Patient.objects.visible_to(user), pk=request.GET["patient"])
+            patient_id = request.GET["patient"].strip()
+            if not patient_id.isdigit():  # ?patient=abc is a missing patient, not a 500
+                raise Http404("No such patient.")
+            existing = get_object_or_404(Patient.objects.visible_to(user), pk=int(patient_id))
             initial = {f: getattr(existing, f) for f in ReferralForm.PATIENT_FIELDS}
             initial["use_patient"] = existing.pk
             form = ReferralForm(user=user, initial=initial)

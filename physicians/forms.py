@@ -140,7 +140,8 @@ class InlineInsightForm(forms.Form):
     text = forms.CharField(label="What the physician said", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-InlineInsightFormSet = formset_factory(InlineInsightForm, extra=1, max_num=10, validate_max=True)
+# absolute_max: a forged TOTAL_FORMS is refused instead of building (and rendering) 1,000 forms.
+InlineInsightFormSet = formset_factory(InlineInsightForm, extra=1, max_num=10, validate_max=True, absolute_max=10)
 
 
 class InsightForm(AutofocusMixin, forms.ModelForm):
@@ -213,6 +214,9 @@ AttendeeFormSet = inlineformset_factory(
     fields=["name", "email", "region", "attended", "score_before", "score_after"],
     extra=3,
     can_delete=True,
+    max_num=300,
+    validate_max=True,
+    absolute_max=300,
 )
 
 

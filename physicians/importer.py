@@ -71,6 +71,10 @@ MAX_LENGTH = {
 }
 
 
+# Cells a spreadsheet would run as a formula (CSV injection); never stored from an import.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read (not CSV, missing columns)."""
 
@@ -89,12 +93,18 @@ class Row:
 
 
 def decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
+    # UTF-16 with its byte-order mark is what spreadsheets save as "Unicode text".
+    encodings = ("utf-16",) if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "cp1252")
+    for encoding in encodings:
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError("The file is not text: upload a CSV file.")
+        # NUL never occurs in text (binary data, UTF-16 without a BOM), and PostgreSQL refuses it.
+        if "\x00" not in text:
+            return text
+        break
+    raise ImportFileError("The file is not text: upload a CSV file (UTF-8 or Windows-1252 encoded).")
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
@@ -155,6 +165,9 @@ def row_problems(row: Row, seen_npis: dict[str, int]) -> list[tuple[str, str]]:
     for field, limit in MAX_LENGTH.items():
         if len(getattr(row, field)) > limit:
             problems.append((LABELS[field], f"Longer than {limit} characters."))
+    for field in LABELS:
+        if getattr(row, field).startswith(FORMULA_PREFIXES):
+            problems.append((LABELS[field], "Looks like a spreadsheet formula (starts with = + - or @): not imported."))
     if row.organisation and not row.city:
         problems.append(("City", "An organisation needs its city (institutions are told apart by name and city)."))
     return problems

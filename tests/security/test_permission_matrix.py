@@ -56,6 +56,27 @@ SIGNED_IN = every(OK)
 CASE_PAGE = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
 CASE_WRITE = every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
 MANAGERS_ONLY = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
+MEDICAL_WRITE = every(WRITE, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
+SIGNED_IN_WRITE = every(WRITE)
+# A medical-affairs record of msl's team: the other team's MSL and manager get 404, liaisons 403.
+MA_PAGE = every(OK, msl_other=HIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN)
+MA_WRITE = every(WRITE, msl_other=HIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN)
+# Only the MSL who wrote it edits an interaction or an insight.
+AUTHOR_ONLY = every(FORBIDDEN, msl=OK, msl_other=HIDDEN, manager_other=HIDDEN)
+AUTHOR_WRITE = every(FORBIDDEN, msl=WRITE, msl_other=HIDDEN, manager_other=HIDDEN)
+# Recording a visit, an insight or an inquiry is an MSL's own act (about any physician).
+MSL_ONLY = every(FORBIDDEN, msl=OK, msl_other=OK)
+MSL_WRITE = every(FORBIDDEN, msl=WRITE, msl_other=WRITE)
+# An import is seen by the user who uploaded it (and admins), nobody else.
+OWN_IMPORT = every(HIDDEN, msl=OK, nurse=FORBIDDEN, nurse_other=FORBIDDEN, admin=OK)
+# msl's own follow-up: msl, the managers of msl's team and admins act on it; everyone else 404.
+MSL_FOLLOW_UP_WRITE = every(HIDDEN, msl=WRITE, manager=WRITE, admin=WRITE)
+# nurse's follow-up about a case: never reachable by an MSL, whatever the team.
+NURSE_FOLLOW_UP_WRITE = every(HIDDEN, nurse=WRITE, manager=WRITE, admin=WRITE)
+# nurse's outreach event (team CL North): nurse, the team's manager, admins.
+EVENT_PAGE = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
+EVENT_WRITE = every(HIDDEN, nurse=WRITE, manager=WRITE, admin=WRITE)
+GET_ONLY = every(NOT_ALLOWED)
 
 
 def case(w: World) -> dict:
@@ -68,7 +89,71 @@ EXPECTED: dict[str, Row] = {
     "login": Row(get=every(302, anonymous=OK), post=every(302, anonymous=OK)),
     "logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
     "password_change": Row(get=SIGNED_IN, post=every(OK)),
-    "physicians:list": Row(get=MEDICAL_SIDE),
+    # Physicians and institutions are referral sources: liaisons read them (issue 3), but what
+    # is said to physicians (interactions, insights, inquiries), trials and products is not theirs.
+    "physicians:list": Row(get=SIGNED_IN),
+    "physicians:export": Row(get=SIGNED_IN),
+    "physicians:create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
+    "physicians:detail": Row(get=SIGNED_IN, kwargs=lambda w: {"pk": w.physician.pk}),
+    "physicians:edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.physician.pk}),
+    "physicians:consent": Row(
+        get=every(NOT_ALLOWED, nurse=FORBIDDEN, nurse_other=FORBIDDEN),
+        post=MEDICAL_WRITE,
+        kwargs=lambda w: {"pk": w.physician.pk},
+    ),
+    "physicians:interaction_log": Row(get=MSL_ONLY, post=MSL_WRITE, kwargs=lambda w: {"pk": w.physician.pk}),
+    "physicians:insight_capture": Row(get=MSL_ONLY, post=MSL_WRITE, kwargs=lambda w: {"pk": w.physician.pk}),
+    "physicians:inquiry_create": Row(get=MSL_ONLY, post=MSL_WRITE, kwargs=lambda w: {"pk": w.physician.pk}),
+    "physicians:interactions": Row(get=MEDICAL_SIDE),
+    "physicians:interaction_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.interaction.pk}),
+    "physicians:interaction_edit": Row(get=AUTHOR_ONLY, post=AUTHOR_WRITE, kwargs=lambda w: {"pk": w.interaction.pk}),
+    "physicians:insights": Row(get=MEDICAL_SIDE),
+    "physicians:insight_review": Row(get=MANAGERS_ONLY),
+    "physicians:insight_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.insight.pk}),
+    "physicians:insight_edit": Row(get=AUTHOR_ONLY, post=AUTHOR_WRITE, kwargs=lambda w: {"pk": w.insight.pk}),
+    "physicians:insight_transition": Row(
+        post=every(
+            WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN
+        ),
+        kwargs=lambda w: {"pk": w.insight.pk},
+    ),
+    "physicians:inquiries": Row(get=MEDICAL_SIDE),
+    "physicians:inquiry_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.inquiry.pk}),
+    "physicians:inquiry_edit": Row(get=MA_PAGE, post=MA_WRITE, kwargs=lambda w: {"pk": w.inquiry.pk}),
+    "physicians:inquiry_answer": Row(post=MA_WRITE, kwargs=lambda w: {"pk": w.inquiry.pk}),
+    "physicians:inquiry_close": Row(post=MA_WRITE, kwargs=lambda w: {"pk": w.inquiry.pk}),
+    "physicians:inquiry_follow_up": Row(post=MA_WRITE, kwargs=lambda w: {"pk": w.inquiry.pk}),
+    "physicians:trainings": Row(get=MEDICAL_SIDE),
+    # The trainer records a session: only MSLs create one; the trainer or a manager edits it.
+    "physicians:training_create": Row(
+        get=every(FORBIDDEN, msl=OK, msl_other=OK), post=every(FORBIDDEN, msl=WRITE, msl_other=WRITE)
+    ),
+    "physicians:training_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.training.pk}),
+    "physicians:training_edit": Row(get=MA_PAGE, post=MA_WRITE, kwargs=lambda w: {"pk": w.training.pk}),
+    "physicians:trials": Row(get=MEDICAL_SIDE),
+    "physicians:trial_create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
+    "physicians:trial_detail": Row(get=MEDICAL_SIDE, kwargs=lambda w: {"pk": w.trial.pk}),
+    "physicians:trial_edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.trial.pk}),
+    "physicians:sites": Row(get=MEDICAL_SIDE),
+    "physicians:site_create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
+    "physicians:site_detail": Row(get=MEDICAL_SIDE, kwargs=lambda w: {"pk": w.site.pk}),
+    "physicians:site_edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.site.pk}),
+    "physicians:site_advance": Row(post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.site.pk}),
+    "physicians:institutions": Row(get=SIGNED_IN),
+    "physicians:institution_create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
+    "physicians:institution_detail": Row(get=SIGNED_IN, kwargs=lambda w: {"pk": w.institution.pk}),
+    "physicians:institution_edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.institution.pk}),
+    "physicians:products": Row(get=MEDICAL_SIDE),
+    "physicians:product_create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
+    "physicians:product_detail": Row(get=MEDICAL_SIDE, kwargs=lambda w: {"pk": w.product.pk}),
+    "physicians:product_edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.product.pk}),
+    "physicians:import": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
+    "physicians:import_detail": Row(get=OWN_IMPORT, kwargs=lambda w: {"pk": w.physician_import.pk}),
+    "physicians:import_progress": Row(get=OWN_IMPORT, kwargs=lambda w: {"pk": w.physician_import.pk}),
+    "physicians:import_confirm": Row(
+        post=every(HIDDEN, msl=WRITE, nurse=FORBIDDEN, nurse_other=FORBIDDEN, admin=WRITE),
+        kwargs=lambda w: {"pk": w.physician_import.pk},
+    ),
     "patients:worklist": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:referral_new": Row(get=PHI_SIDE, post=every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:referral_sources": Row(get=PHI_SIDE),
@@ -103,6 +188,29 @@ EXPECTED: dict[str, Row] = {
     "patients:communication_add": Row(post=CASE_WRITE, kwargs=case),
     "patients:follow_up_add": Row(post=CASE_WRITE, kwargs=case),
     "outreach:follow_ups": Row(get=SIGNED_IN),
+    "outreach:follow_up_create": Row(get=GET_ONLY, post=SIGNED_IN_WRITE),
+    "outreach:follow_up_complete": Row(
+        get=GET_ONLY, post=MSL_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.msl_follow_up.pk}
+    ),
+    "outreach:follow_up_snooze": Row(post=NURSE_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}),
+    "outreach:follow_up_reassign": Row(post=NURSE_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}),
+    "outreach:notifications": Row(get=SIGNED_IN),
+    "outreach:bell": Row(get=SIGNED_IN, post=GET_ONLY),
+    # Notifications are personal: nobody else, not even an admin, reads or marks them.
+    "outreach:notification_read": Row(
+        get=GET_ONLY, post=every(HIDDEN, msl=302), kwargs=lambda w: {"pk": w.notification.pk}
+    ),
+    "outreach:notifications_read_all": Row(get=GET_ONLY, post=every(302)),
+    "outreach:calendar": Row(get=SIGNED_IN),
+    # The feed is reached by calendar programs without a session: its secret token is the key.
+    # (Before regenerate/revoke below, which change msl's token.)
+    "outreach:calendar_feed": Row(get=every(OK, anonymous=OK), kwargs=lambda w: {"token": w.calendar.token}),
+    "outreach:calendar_regenerate": Row(get=GET_ONLY, post=every(302)),
+    "outreach:calendar_revoke": Row(get=GET_ONLY, post=every(302)),
+    "outreach:events": Row(get=SIGNED_IN),
+    "outreach:event_create": Row(get=SIGNED_IN, post=SIGNED_IN_WRITE),
+    "outreach:event_detail": Row(get=EVENT_PAGE, kwargs=lambda w: {"pk": w.event.pk}),
+    "outreach:event_edit": Row(get=EVENT_PAGE, post=EVENT_WRITE, kwargs=lambda w: {"pk": w.event.pk}),
     # MSLs and liaisons are sent to the personal dashboard of their own side.
     "reporting:dashboard": Row(get=every(OK, msl=302, msl_other=302, nurse=302, nurse_other=302)),
     "reporting:msl": Row(get=MEDICAL_SIDE),

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from accounts.models import Team, User
+from outreach.models import CalendarFeed, Notification, OutreachEvent
 from patients.models import Consent, InsuranceCoverage, Medication
+from physicians.models import (
+    ClinicalTrial,
+    ImportStatus,
+    Insight,
+    Interaction,
+    PhysicianImport,
+    TrainingSession,
+    TrialSite,
+)
 from tests.factories import (
     CaseFactory,
     ConsentFormFactory,
@@ -64,5 +77,45 @@ def build_world() -> World:
         coverage=InsuranceCoverage.objects.create(case=case, payer="Medicare", member_id="1EG4-TE5-MK72"),
         consent=Consent.objects.create(case=case, procedure="Admission", form=consent_form, form_version="1.0"),
         msl_follow_up=FollowUpFactory(owner=users["msl"]),
+        nurse_follow_up=FollowUpFactory(owner=users["nurse"], case=case, title="Call the daughter"),
     )
+    product = world.product
+    interaction = Interaction.objects.create(
+        physician=physician, msl=users["msl"], team=ma, summary="Discussed the renal data", topics="renal"
+    )
+    interaction.products.add(product)
+    trial = ClinicalTrial.objects.create(
+        protocol_number="CX-301", title="Cardiolex in HFpEF", phase="3", product=product
+    )
+    world.objects.update(
+        interaction=interaction,
+        insight=Insight.objects.create(
+            interaction=interaction,
+            physician=physician,
+            product=product,
+            theme="efficacy",
+            text="Wants longer follow-up data",
+            captured_by=users["msl"],
+            team=ma,
+        ),
+        training=TrainingSession.objects.create(
+            title="Cardiolex launch", trainer=users["msl"], team=ma, held_on=timezone.localdate()
+        ),
+        trial=trial,
+        site=TrialSite.objects.create(trial=trial, institution=institution, principal_investigator=physician),
+        notification=Notification.objects.create(user=users["msl"], title="Reminder: send the trial data"),
+        event=OutreachEvent.objects.create(
+            title="Health fair", date=timezone.localdate() + dt.timedelta(days=3), organiser=users["nurse"], team=cl
+        ),
+        calendar=CalendarFeed.objects.create(user=users["msl"], token="w-msl-secret-calendar-token"),
+        physician_import=PhysicianImport.objects.create(
+            uploaded_by=users["msl"],
+            filename="npi.csv",
+            content="NPI,First name,Last name\n",
+            status=ImportStatus.VALIDATED,
+            total_rows=1,
+            valid_rows=0,
+        ),
+    )
+    world.event.referrals.add(case)
     return world
