@@ -15,10 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from icalendar import Calendar, Event
 
+from liaison_crm.pagination import paginate
+
 from . import selectors, services
 from .forms import OutreachEventForm, QuickAddForm, SnoozeForm
 from .models import CalendarFeed, EventKind, FollowUp, FollowUpStatus, Notification, OutreachEvent
-from .pagination import page_of
 
 SECTION_LIMIT = 10
 
@@ -74,7 +75,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         "now": b.now,
     }
     if state:
-        context["page_obj"] = page_of(selectors.in_state(base, state, b), request.GET.get("page"))
+        context["page_obj"] = paginate(selectors.in_state(base, state, b), request.GET.get("page"))
         context["state_label"] = selectors.STATE_LABELS[state]
     else:
         sections = []
@@ -196,7 +197,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
         qs = qs.unread()
-    page = page_of(qs.order_by("-created_at", "-id"), request.GET.get("page"))
+    page = paginate(qs.order_by("-created_at", "-id"), request.GET.get("page"))
     return render(
         request,
         "outreach/notification_list.html",
@@ -316,7 +317,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "-date")
     if sort not in EVENT_SORTS:
         sort = "-date"
-    page = page_of(qs.order_by(sort, "-id"), request.GET.get("page"))
+    page = paginate(qs.order_by(sort, "-id"), request.GET.get("page"))
     return render(
         request,
         "outreach/event_list.html",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import manager_required, phi_required
+from liaison_crm.pagination import paginate
 from physicians.models import Institution, Physician
 
 from . import selectors, services
@@ -42,7 +43,6 @@ from .forms import (
     TransitionForm,
 )
 from .models import Case, Consent, InsuranceCoverage, Medication, Patient
-from .paginator import paginate
 
 # --- helpers ----------------------------------------------------------------------------------
 

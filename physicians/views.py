@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import manager_required, medical_affairs_required, require
+from liaison_crm.pagination import paginate
 
 from . import selectors, services
 from .choices import ConsentChannel, InquiryStatus, InsightStatus, KolTier
@@ -62,7 +63,6 @@ from .models import (
     TrainingSession,
     TrialSite,
 )
-from .pagination import paginate
 
 msl_required = require(lambda u: u.is_msl, "Only Medical Science Liaisons record visits, insights and inquiries.")
 
@@ -85,7 +85,7 @@ def _form_page(request, template: str, context: dict, *, invalid: bool = False) 
 
 def physician_list(request: HttpRequest) -> HttpResponse:
     qs, filterset, scope, sort = selectors.physicians_for(request.user, request.GET, request)
-    page = paginate(request, qs)
+    page = paginate(qs, request.GET.get("page"))
     institution = None
     institution_id = filterset.form.cleaned_data.get("institution") if filterset.form.is_valid() else None
     if institution_id:
@@ -307,7 +307,7 @@ def physician_consent(request: HttpRequest, pk: int) -> HttpResponse:
 def interaction_list(request: HttpRequest) -> HttpResponse:
     qs = Interaction.objects.visible_to(request.user).select_related("physician", "msl", "team")
     filterset = InteractionFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("-occurred_at", "-id"))
+    page = paginate(filterset.qs.order_by("-occurred_at", "-id"), request.GET.get("page"))
     return render(
         request, "physicians/interaction_list.html", {"title": "Interactions", "page_obj": page, "filter": filterset}
     )
@@ -410,7 +410,7 @@ def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def insight_list(request: HttpRequest) -> HttpResponse:
     qs = Insight.objects.visible_to(request.user).select_related("physician", "product", "captured_by")
     filterset = InsightFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("-captured_at", "-id"))
+    page = paginate(filterset.qs.order_by("-captured_at", "-id"), request.GET.get("page"))
     return render(request, "physicians/insight_list.html", {"title": "Insights", "page_obj": page, "filter": filterset})
 
 
@@ -423,7 +423,7 @@ def insight_review_queue(request: HttpRequest) -> HttpResponse:
         .select_related("physician", "product", "captured_by")
     )
     filterset = InsightFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("captured_at", "id"))
+    page = paginate(filterset.qs.order_by("captured_at", "id"), request.GET.get("page"))
     return render(
         request,
         "physicians/insight_review.html",
@@ -546,7 +546,7 @@ def inquiry_list(request: HttpRequest) -> HttpResponse:
     ordered = filterset.qs.annotate(
         open_first=Case(When(status=InquiryStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     ).order_by("open_first", "due_at", "-received_at", "id")
-    page = paginate(request, ordered)
+    page = paginate(ordered, request.GET.get("page"))
     return render(
         request,
         "physicians/inquiry_list.html",
@@ -683,7 +683,7 @@ def inquiry_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def training_list(request: HttpRequest) -> HttpResponse:
     qs = TrainingSession.objects.visible_to(request.user).select_related("trainer", "team")
     filterset = TrainingFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("-held_on", "-id"))
+    page = paginate(filterset.qs.order_by("-held_on", "-id"), request.GET.get("page"))
     return render(
         request,
         "physicians/training_list.html",
@@ -768,7 +768,7 @@ def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def trial_list(request: HttpRequest) -> HttpResponse:
     qs = ClinicalTrial.objects.visible_to(request.user).select_related("product")
     filterset = TrialFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("protocol_number", "id"))
+    page = paginate(filterset.qs.order_by("protocol_number", "id"), request.GET.get("page"))
     return render(
         request, "physicians/trial_list.html", {"title": "Clinical trials", "page_obj": page, "filter": filterset}
     )
@@ -828,7 +828,7 @@ def trial_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def site_list(request: HttpRequest) -> HttpResponse:
     qs = TrialSite.objects.visible_to(request.user).select_related("trial", "institution", "principal_investigator")
     filterset = SiteFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("trial__protocol_number", "institution__name", "id"))
+    page = paginate(filterset.qs.order_by("trial__protocol_number", "institution__name", "id"), request.GET.get("page"))
     return render(request, "physicians/site_list.html", {"title": "Trial sites", "page_obj": page, "filter": filterset})
 
 
@@ -912,7 +912,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     qs = Institution.objects.visible_to(request.user)
     filterset = InstitutionFilter(request.GET, queryset=qs, request=request)
     qs, sort = selectors.apply_sort(filterset.qs, request.GET.get("sort"), ("name", "city", "state"), "name")
-    page = paginate(request, qs)
+    page = paginate(qs, request.GET.get("page"))
     return render(
         request,
         "physicians/institution_list.html",
@@ -986,7 +986,7 @@ def institution_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def product_list(request: HttpRequest) -> HttpResponse:
     qs = Product.objects.visible_to(request.user).select_related("therapeutic_area")
     filterset = ProductFilter(request.GET, queryset=qs, request=request)
-    page = paginate(request, filterset.qs.order_by("name", "id"))
+    page = paginate(filterset.qs.order_by("name", "id"), request.GET.get("page"))
     return render(request, "physicians/product_list.html", {"title": "Products", "page_obj": page, "filter": filterset})
 
 
