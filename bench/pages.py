@@ -171,7 +171,16 @@ PAGES: tuple[Page, ...] = (
         "dashboard",
         cold_cache=True,
     ),
-    # The largest export the apps ship: every physician (50,000 at scale 1) as an admin, streamed.
+    # The 100,000-row export: a year of interactions (about 100,000 at scale 1), streamed.
+    Page(
+        "export_interactions",
+        "CSV export: a year of interactions",
+        "/physicians/interactions/export.csv?date_from={year_ago}",
+        "admin",
+        "export",
+        in_mix=False,
+    ),
+    # Every physician (50,000 at scale 1) as an admin, streamed.
     Page(
         "export_csv",
         "CSV export: the whole physician list",

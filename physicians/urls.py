@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/insights/new/", views.insight_capture, name="insight_capture"),
     path("<int:pk>/inquiries/new/", views.inquiry_create, name="inquiry_create"),
     path("interactions/", views.interaction_list, name="interactions"),
+    path("interactions/export.csv", views.interaction_export, name="interaction_export"),
     path("interactions/<int:pk>/", views.interaction_detail, name="interaction_detail"),
     path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction_edit"),
     path("insights/", views.insight_list, name="insights"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -17,10 +16,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import manager_required, medical_affairs_required, require
+from liaison_crm.csv_export import csv_response
 from liaison_crm.pagination import paginate
 
 from . import selectors, services
-from .choices import ConsentChannel, InquiryStatus, InsightStatus, KolTier
+from .choices import Channel, ConsentChannel, InquiryStatus, InsightStatus, KolTier
 from .filters import (
     InquiryFilter,
     InsightFilter,
@@ -105,110 +105,49 @@ def physician_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """Neutralise spreadsheet formula injection: a cell starting with = + - @ is read as text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def physician_export(request: HttpRequest) -> StreamingHttpResponse:
     qs, _, _, _ = selectors.physicians_for(request.user, request.GET, request)
-    writer = csv.writer(_Echo())
     header = [
-        "NPI",
-        "First name",
-        "Last name",
-        "Credential",
-        "Specialty",
-        "Organisation",
-        "City",
-        "State",
-        "KOL tier",
-        "Owning MSL",
-        "Email",
-        "Phone",
-        "Last interaction",
-    ]
-
-    tiers = dict(KolTier.choices)
+        "NPI", "First name", "Last name", "Credential", "Specialty", "Organisation", "City", "State",
+        "KOL tier", "Owning MSL", "Email", "Phone", "Last interaction",
+    ]  # fmt: skip
     columns = (
-        "npi",
-        "first_name",
-        "last_name",
-        "credentials",
-        "specialty",
-        "institution__name",
-        "institution__city",
-        "institution__state",
-        "kol_tier",
-        "owner__first_name",
-        "owner__last_name",
-        "email",
-        "phone",
+        "npi", "first_name", "last_name", "credentials", "specialty", "institution__name", "institution__city",
+        "institution__state", "kol_tier", "owner__first_name", "owner__last_name", "email", "phone",
         "last_interaction_at",
-    )
+    )  # fmt: skip
+    tiers = dict(KolTier.choices)
 
-    def rows() -> Iterator[str]:
-        # Plain tuples, not model instances, and a few hundred lines per chunk: a 50,000-row
-        # export spent most of its time building objects and yielding line by line.
-        yield writer.writerow(header)
-        chunk: list[str] = []
-        for (
-            npi,
-            first,
-            last,
-            creds,
-            spec,
-            inst,
-            city,
-            state,
-            tier,
-            o_first,
-            o_last,
-            email,
-            phone,
-            last_at,
-        ) in qs.values_list(*columns).iterator(chunk_size=2000):
+    def rows() -> Iterator[tuple]:
+        # Plain tuples, not model instances: a 50,000-row export spent most of its time
+        # building objects.
+        for *head, tier, o_first, o_last, email, phone, last_at in qs.values_list(*columns).iterator(chunk_size=2000):
             owner = f"{o_first or ''} {o_last or ''}".strip()
-            chunk.append(
-                writer.writerow(
-                    [
-                        csv_safe(v)
-                        for v in (
-                            npi,
-                            first,
-                            last,
-                            creds,
-                            spec,
-                            inst or "",
-                            city or "",
-                            state or "",
-                            tiers.get(tier, tier),
-                            owner,
-                            email,
-                            phone,
-                            last_at.isoformat() if last_at else "",
-                        )
-                    ]
-                )
-            )
-            if len(chunk) >= 500:
-                yield "".join(chunk)
-                chunk = []
-        if chunk:
-            yield "".join(chunk)
+            yield (*head, tiers.get(tier, tier), owner, email, phone, last_at)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="physicians-{timezone.localdate():%Y-%m-%d}.csv"'
-    return response
+    return csv_response(f"physicians-{timezone.localdate():%Y-%m-%d}.csv", header, rows())
+
+
+@medical_affairs_required
+def interaction_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The interaction list as filtered, streamed: call reports for medical affairs leadership."""
+    qs = Interaction.objects.visible_to(request.user)
+    filterset = InteractionFilter(request.GET, queryset=qs, request=request)
+    header = ["Date and time", "Physician", "NPI", "MSL", "Team", "Channel", "Duration (min)", "Topics",
+              "Unsolicited request", "Off-label discussed", "Summary"]  # fmt: skip
+    columns = (
+        "occurred_at", "physician__first_name", "physician__last_name", "physician__npi", "msl__first_name",
+        "msl__last_name", "team__name", "channel", "duration_minutes", "topics", "unsolicited_request",
+        "off_label_discussed", "summary",
+    )  # fmt: skip
+    channels = dict(Channel.choices)
+
+    def rows() -> Iterator[tuple]:
+        ordered = filterset.qs.order_by("-occurred_at", "-id").values_list(*columns)
+        for when, p_first, p_last, npi, m_first, m_last, team, channel, *rest in ordered.iterator(chunk_size=2000):
+            yield (when, f"{p_first} {p_last}", npi, f"{m_first} {m_last}", team, channels.get(channel, channel), *rest)
+
+    return csv_response(f"interactions-{timezone.localdate():%Y-%m-%d}.csv", header, rows())
 
 
 def physician_detail(request: HttpRequest, pk: int) -> HttpResponse:

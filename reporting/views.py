@@ -3,22 +3,18 @@ scope comes from filters.resolve_scope, the numbers from the widgets' selectors.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-from collections.abc import Iterable, Iterator
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from liaison_crm.csv_export import csv_response
+
 from .filters import resolve_scope
-from .widgets import PAGES, REGISTRY, Cell
+from .widgets import PAGES, REGISTRY
 
 PAGE_TITLES = {"overview": "Overview", "msl": "Medical affairs", "clinical": "Clinical liaison"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _tabs(scope) -> list[tuple[str, str, str]]:
@@ -77,41 +73,6 @@ def clinical_dashboard(request: HttpRequest) -> HttpResponse:
     return _render_page(request, "clinical")
 
 
-def csv_safe(value) -> str | int | float:
-    """A cell for CSV: numbers as numbers; text that a spreadsheet would run as a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(header: list[str], rows: Iterable[list[Cell]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # so spreadsheet programs read UTF-8
-    yield writer.writerow([csv_safe(h) for h in header])
-    chunk: list[str] = []
-    for row in rows:
-        chunk.append(writer.writerow([csv_safe(c.value) for c in row]))
-        if len(chunk) >= 200:  # a few hundred lines a chunk: not a response write per line
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
-
-
 @require_GET
 def export_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
     """Every table of the dashboards as CSV, with the same filters, streamed row by row."""
@@ -122,9 +83,5 @@ def export_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
     if not widget.visible_to(scope):
         raise PermissionDenied("Your role does not have access to this report.")
     filename = f"{key}_{scope.date_from:%Y-%m-%d}_{scope.date_to:%Y-%m-%d}.csv"
-    response = StreamingHttpResponse(
-        _csv_lines(list(widget.columns), widget.export_rows(scope)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    rows = ([cell.value for cell in row] for row in widget.export_rows(scope))
+    return csv_response(filename, widget.columns, rows)

@@ -197,15 +197,16 @@ def test_export_follows_the_filters_and_neutralises_formulas(msl, client_for):
     PhysicianFactory(owner=msl, first_name="Zed", last_name="Zulu", kol_tier=2)
     response = client_for(msl).get("/physicians/export.csv?tier=1")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "NPI"
     assert [r[2] for r in rows[1:]] == ["Aaron", "Abbott"]
     assert rows[1][1].startswith("'=") and rows[2][1] == "'+1" and rows[2][4] == "'@SUM(A1)"
 
 
 def test_csv_safe_leaves_ordinary_text_alone():
-    from physicians.views import csv_safe
+    from liaison_crm.csv_export import csv_safe
 
     assert csv_safe("Smith") == "Smith"
     assert csv_safe("-5") == "'-5"
     assert csv_safe(None) == ""
+    assert csv_safe(-5) == -5  # a number stays a number

@@ -463,3 +463,49 @@ def test_a_liaison_reads_a_physician_as_a_referral_source_without_msl_records(cl
     body = client_for(nurse).get(f"/physicians/{physician.pk}/").content.decode()
     assert f"/patients/?referral_physician={physician.pk}&amp;stage=all&amp;scope=team" in body
     assert "Log interaction" not in body and "Timeline" not in body
+
+
+def test_interaction_export_streams_the_filtered_list_of_the_users_team(
+    client_for, msl, msl_teammate, other_msl, nurse
+):
+    import csv
+    import io
+
+    from tests.factories import PhysicianFactory
+
+    physician = PhysicianFactory(first_name="=cmd", last_name="Ada")
+    for days, who in ((1, msl), (2, msl_teammate), (3, msl)):
+        services.log_interaction(
+            physician=physician, msl=who, channel=Channel.PHONE, summary=f"call {days}",
+            occurred_at=timezone.now() - dt.timedelta(days=days),
+        )  # fmt: skip
+    services.log_interaction(physician=physician, msl=other_msl, channel=Channel.PHONE, summary="other team")
+    client = client_for(msl)
+    response = client.get("/physicians/interactions/export.csv", {"msl": msl.pk})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Date and time", "Physician", "NPI"]
+    assert [r[-1] for r in rows[1:]] == ["call 1", "call 3"]  # the filter, newest first
+    assert rows[1][1] == "'=cmd Ada"  # a formula is text
+    everything = b"".join(client.get("/physicians/interactions/export.csv").streaming_content).decode()
+    assert "call 2" in everything and "other team" not in everything  # the team's, never another's
+    assert client_for(nurse).get("/physicians/interactions/export.csv").status_code == 403
+
+
+def test_interaction_export_query_count_does_not_grow(client_for, msl):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PhysicianFactory
+
+    client = client_for(msl)
+    counts = []
+    for n in (2, 20):
+        physician = PhysicianFactory()
+        for _ in range(n):
+            services.log_interaction(physician=physician, msl=msl, channel=Channel.PHONE)
+        with CaptureQueriesContext(connection) as ctx:
+            body = b"".join(client.get("/physicians/interactions/export.csv").streaming_content)
+        counts.append(len(ctx.captured_queries))
+        assert body.count(b"\n") >= n + 1
+    assert counts[0] == counts[1]

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from reporting.views import csv_safe
+from liaison_crm.csv_export import csv_safe
 
 pytestmark = pytest.mark.django_db
 

@@ -105,6 +105,7 @@ EXPECTED: dict[str, Row] = {
     "physicians:insight_capture": Row(get=MSL_ONLY, post=MSL_WRITE, kwargs=lambda w: {"pk": w.physician.pk}),
     "physicians:inquiry_create": Row(get=MSL_ONLY, post=MSL_WRITE, kwargs=lambda w: {"pk": w.physician.pk}),
     "physicians:interactions": Row(get=MEDICAL_SIDE),
+    "physicians:interaction_export": Row(get=MEDICAL_SIDE),
     "physicians:interaction_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.interaction.pk}),
     "physicians:interaction_edit": Row(get=AUTHOR_ONLY, post=AUTHOR_WRITE, kwargs=lambda w: {"pk": w.interaction.pk}),
     "physicians:insights": Row(get=MEDICAL_SIDE),
