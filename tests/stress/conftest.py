@@ -125,8 +125,17 @@ def stress_database() -> str:
         cur.execute(f"CREATE DATABASE {STRESS_DB}")
     conn.close()
     env = server_env()
-    manage("migrate", "--noinput", env=env)
-    manage("seed_demo", "--scale", os.environ.get("STRESS_SCALE", "1"), env=env, timeout=1800)
+    bench_scale = os.environ.get("STRESS_BENCH_SCALE")
+    if bench_scale:
+        # Benchmark-scale data (bench/load.py: COPY, 50k physicians and 1M interactions at 1.0),
+        # with the demo users, instead of seed_demo.
+        subprocess.run(
+            [sys.executable, "-m", "bench.load", "--scale", bench_scale, "--db-url", stress_database_url()],
+            cwd=ROOT, env={**env, "BENCH_DATABASE_URL": stress_database_url()}, check=True, timeout=1800,
+        )  # fmt: skip
+    else:
+        manage("migrate", "--noinput", env=env)
+        manage("seed_demo", "--scale", os.environ.get("STRESS_SCALE", "1"), env=env, timeout=1800)
     manage("collectstatic", "--noinput", env=env)
     return stress_database_url()
 
