@@ -163,7 +163,15 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 300}}
+    # A file cache, not a per-process one: the web server and the worker must see the same
+    # values (a physician import's progress is written by the worker, polled by the page).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CELERY_DATA_DIR / "cache"),
+            "TIMEOUT": 300,
+        }
+    }
     # The embedded broker: kombu's filesystem transport, so a worker and beat run with no server.
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

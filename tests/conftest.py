@@ -17,6 +17,10 @@ from .factories import TeamFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _fast_and_eager(settings):
+    if "FileBasedCache" in settings.CACHES["default"]["BACKEND"]:
+        # The development file cache is shared by every process on the machine, so parallel
+        # test workers would clear each other's entries: tests get a private one instead.
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Unit tests run tasks in-process; integration tests start a real worker instead.
@@ -27,7 +31,7 @@ def _fast_and_eager(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(_fast_and_eager):
     from django.core.cache import cache
 
     cache.clear()

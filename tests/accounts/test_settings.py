@@ -88,7 +88,19 @@ def test_redis_url_switches_broker_and_cache():
     assert out.stdout.split() == ["redis://cache.example:6379/3", "liaison_crm.cache.ResilientRedisCache"]
     env.pop("REDIS_URL")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["filesystem://", "django.core.cache.backends.locmem.LocMemCache"]
+    assert out.stdout.split() == ["filesystem://", "django.core.cache.backends.filebased.FileBasedCache"]
+
+
+def test_without_redis_the_cache_is_shared_between_processes(tmp_path):
+    # The worker writes a physician import's progress; the web process polls it.
+    env = {**os.environ, "CELERY_DATA_DIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+    setup = "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='liaison_crm.settings';django.setup();"
+    write = setup + "from django.core.cache import cache;cache.set('progress', 1234, 60)"
+    read = setup + "from django.core.cache import cache;print(cache.get('progress'))"
+    subprocess.run([sys.executable, "-c", write], cwd=ROOT, env=env, check=True)
+    out = subprocess.run([sys.executable, "-c", read], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1234"
 
 
 def test_collectstatic_succeeds_under_production_settings(tmp_path):
