@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -122,3 +123,20 @@ def test_audit_page_query_count(rows, nurse, manager, client_for, django_assert_
     with django_assert_num_queries(PER_REQUEST - 1 + 4):
         response = client.get(reverse("patients:audit"), {"action": 3, "patient": case.patient_id})
     assert len(response.context["page_obj"].object_list) == min(rows, 25)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="expression indexes on auditlog are PostgreSQL-only")
+def test_the_audit_page_filters_have_their_indexes():
+    from auditlog.models import LogEntry
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'auditlog_logentry'")
+        names = {row[0] for row in cursor.fetchall()}
+        assert {"patients_audit_team_ts_idx", "patients_audit_patient_ts_idx"} <= names
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = (
+            LogEntry.objects.filter(additional_data__patient_id=5).order_by("-timestamp").query.sql_with_params()
+        )
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "patients_audit_patient_ts_idx" in plan
