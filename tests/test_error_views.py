@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import BadRequest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import RequestFactory
 
 from liaison_crm.views import bad_request, server_error
@@ -47,3 +48,22 @@ def test_a_database_error_raised_while_handling_is_a_503_and_others_a_500():
         raise ValueError("a bug")
     except ValueError:
         assert server_error(request).status_code == 500
+
+
+@pytest.mark.django_db
+def test_an_id_beyond_64_bits_is_a_400_not_a_500(client_for, msl):
+    # SQLite cannot bind it (OverflowError); PostgreSQL simply finds nothing: never a 500.
+    from physicians.models import Interaction
+    from tests.factories import PhysicianFactory
+
+    physician = PhysicianFactory(owner=msl)
+    client = client_for(msl)
+    client.raise_request_exception = False
+    response = client.post(
+        f"/physicians/{physician.pk}/log/",
+        {"occurred_at": "2026-11-20T10:00", "channel": "phone", "duration_minutes": "30",
+         "products": "99999999999999999999999", "insights-TOTAL_FORMS": "0", "insights-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    expected = 400 if connection.vendor == "sqlite" else 200  # SQLite: OverflowError; PostgreSQL: field error
+    assert response.status_code == expected
+    assert not Interaction.objects.exists()
