@@ -6,16 +6,25 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team, User
 from liaison_crm.widgets import FastSelectForm
 
-from .choices import OPEN_STAGES, Priority, Stage
-from .models import Case
+from . import conf
+from .choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Priority, Stage
+from .models import Case, Consent
 from .selectors import search_cases
 
 STAGE_CHOICES = [("open", "All open"), *Stage.choices, ("all", "All stages")]
+# Cases that got at least this far, whatever their stage now (the dashboard's funnel steps).
+REACHED = {
+    "evaluated": "evaluated_at",
+    "accepted": "accepted_at",
+    "admitted": "admitted_at",
+    "discharged": "discharged_at",
+}
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -27,6 +36,15 @@ class CaseFilter(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program", lookup_expr="iexact")
     referral_physician = django_filters.NumberFilter(field_name="referral_physician_id")
     referral_institution = django_filters.NumberFilter(field_name="referral_institution_id")
+    reached = django_filters.ChoiceFilter(
+        choices=[(k, k.title()) for k in REACHED], method="filter_reached", widget=forms.HiddenInput
+    )
+    consent = django_filters.ChoiceFilter(
+        choices=[("pending", "Consent pending")], method="filter_consent", widget=forms.HiddenInput
+    )
+    gap = django_filters.BooleanFilter(method="filter_gap", widget=forms.HiddenInput)
+    decline_reason = django_filters.ChoiceFilter(choices=DeclineReason.choices, widget=forms.HiddenInput)
+    discharge_disposition = django_filters.ChoiceFilter(choices=DischargeDisposition.choices, widget=forms.HiddenInput)
     date_from = django_filters.DateFilter(method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = django_filters.DateFilter(method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"}))
     scope = django_filters.ChoiceFilter(
@@ -72,6 +90,21 @@ class CaseFilter(django_filters.FilterSet):
         if value == "open" or not value:
             return qs.filter(stage__in=OPEN_STAGES)
         return qs.filter(stage=value)
+
+    def filter_reached(self, qs, name, value):
+        return qs.filter(**{f"{REACHED[value]}__isnull": False})
+
+    def filter_consent(self, qs, name, value):
+        return qs.filter(pk__in=Consent.objects.filter(status=ConsentStatus.PENDING).values("case_id"))
+
+    def filter_gap(self, qs, name, value):
+        """Open cases without a communication for COMMUNICATION_GAP_DAYS (reporting's definition)."""
+        if not value:
+            return qs
+        before = timezone.now() - dt.timedelta(days=conf.COMMUNICATION_GAP_DAYS)
+        return qs.filter(
+            Q(last_communication_at__isnull=True) | Q(last_communication_at__lt=before), stage__in=OPEN_STAGES
+        )
 
     # Ranges on the indexed timestamp rather than a date() of it.
     def filter_date_from(self, qs, name, value):

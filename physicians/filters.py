@@ -6,7 +6,7 @@ import datetime as dt
 
 import django_filters as df
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -99,6 +99,9 @@ class PhysicianFilter(df.FilterSet):
     owner = df.ModelChoiceFilter(queryset=_all_msls, field_name="owner", label="Owning MSL")
     institution = df.NumberFilter(field_name="institution_id", widget=forms.HiddenInput)
     not_contacted_days = df.NumberFilter(method="filter_not_contacted", label="Not contacted in (days)", min_value=0)
+    contacted_within_days = df.NumberFilter(
+        method="filter_contacted_within", label="Contacted within (days)", min_value=0, widget=forms.HiddenInput
+    )
 
     class Meta:
         form = FastSelectForm
@@ -123,6 +126,10 @@ class PhysicianFilter(df.FilterSet):
         cutoff = timezone.now() - dt.timedelta(days=int(value))
         return qs.filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=cutoff))
 
+    def filter_contacted_within(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # The complement of not_contacted_days: the dashboard's "reached within cadence".
+        return qs.filter(last_interaction_at__gte=timezone.now() - dt.timedelta(days=int(value)))
+
 
 class InteractionFilter(DateRangeMixin, df.FilterSet):
     date_field = "occurred_at"
@@ -132,6 +139,7 @@ class InteractionFilter(DateRangeMixin, df.FilterSet):
     msl = df.ModelChoiceFilter(queryset=_scope_msls, field_name="msl", label="MSL")
     physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
     channel = df.ChoiceFilter(choices=Channel.choices)
+    tier = df.ChoiceFilter(field_name="physician__kol_tier", choices=KolTier.choices, label="KOL tier")
     product = df.ModelChoiceFilter(queryset=Product.objects.all(), method="filter_product")
     date_from = df.DateFilter(method="filter_date_from", label="From", widget=DATE)
     date_to = df.DateFilter(method="filter_date_to", label="To", widget=DATE)
@@ -188,6 +196,10 @@ class InquiryFilter(DateRangeMixin, df.FilterSet):
     )
     status = df.ChoiceFilter(choices=InquiryStatus.choices)
     overdue = df.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
+    answered = df.ChoiceFilter(
+        choices=[("1", "Answered"), ("in_sla", "Answered within service level")], method="filter_answered",
+        widget=forms.HiddenInput,
+    )  # fmt: skip
     priority = df.ChoiceFilter(choices=InquiryPriority.choices)
     owner = df.ModelChoiceFilter(queryset=_scope_msls, label="Owner")
     product = df.ModelChoiceFilter(queryset=Product.objects.all())
@@ -210,6 +222,10 @@ class InquiryFilter(DateRangeMixin, df.FilterSet):
 
     def filter_overdue(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         return qs.overdue() if value else qs
+
+    def filter_answered(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        qs = qs.filter(answered_at__isnull=False)
+        return qs.filter(answered_at__lte=F("due_at")) if value == "in_sla" else qs
 
 
 class TrainingFilter(DateRangeMixin, df.FilterSet):

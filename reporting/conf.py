@@ -6,6 +6,8 @@ import importlib
 
 from django.conf import settings
 
+from patients import conf as patients_conf
+
 # Days within which a KOL of each tier should have been reached (tier 0, unranked, has no cadence).
 DEFAULT_KOL_CADENCE_DAYS: dict[int, int] = {1: 45, 2: 90, 3: 180}
 
@@ -16,7 +18,8 @@ CACHE_SECONDS: int = getattr(settings, "REPORTING_CACHE_SECONDS", 120)
 EVALUATION_WINDOW_HOURS: int = getattr(settings, "REPORTING_EVALUATION_WINDOW_HOURS", 48)
 
 # An open case with no communication for this many days has a communication gap.
-COMMUNICATION_GAP_DAYS: int = getattr(settings, "REPORTING_COMMUNICATION_GAP_DAYS", 3)
+# One definition of a communication gap, shared with the worklist's `gap` filter.
+COMMUNICATION_GAP_DAYS: int = patients_conf.COMMUNICATION_GAP_DAYS
 
 # Rows shown in the dashboards' ranked tables (CSV exports have every row).
 TOP_ROWS: int = getattr(settings, "REPORTING_TOP_ROWS", 15)

@@ -192,12 +192,12 @@ class InteractionsPerMsl(Widget):
             yield [
                 Cell(r["name"]),
                 n(r["total"], url, bar=top),
-                n(r["physicians"]),
+                n(r["physicians"], url),
                 n(
                     r["in_person"],
                     list_url("physicians:interactions", **_period(scope), msl=r["msl_id"], channel="in_person"),
                 ),
-                n(r["tier1"]),
+                n(r["tier1"], list_url("physicians:interactions", **_period(scope), msl=r["msl_id"], tier=1)),
             ]
 
 
@@ -222,7 +222,12 @@ class KolCoverage(Widget):
                 Cell(f"Tier {r['tier']}"),
                 n(r["cadence_days"]),
                 n(r["total"], list_url("physicians:list", **self._params(scope, r["tier"]))),
-                n(r["reached"]),
+                n(
+                    r["reached"],
+                    list_url(
+                        "physicians:list", **self._params(scope, r["tier"]), contacted_within_days=r["cadence_days"]
+                    ),
+                ),
                 n(
                     r["not_reached"],
                     list_url("physicians:list", **self._params(scope, r["tier"]), not_contacted_days=r["cadence_days"]),
@@ -385,8 +390,14 @@ class Inquiries(Widget):
         yield [Cell("Open now"), n(data["open"], self._url(scope, status="open"))]
         yield [Cell("Overdue now"), n(data["overdue"], self._url(scope, status="open", overdue=1))]
         yield [Cell("Received in the period"), n(data["received"], self._url(scope, **_period(scope)))]
-        yield [Cell("Answered (of those received)"), n(data["answered"])]
-        yield [Cell("Answered within service level"), n(data["within_sla"])]
+        yield [
+            Cell("Answered (of those received)"),
+            n(data["answered"], self._url(scope, **_period(scope), answered=1)),
+        ]
+        yield [
+            Cell("Answered within service level"),
+            n(data["within_sla"], self._url(scope, **_period(scope), answered="in_sla")),
+        ]
         yield [Cell("Within service level (%)"), n(data["within_sla_share"])]
         yield [Cell("Median turnaround (days)"), n(data["median_turnaround_days"])]
 
@@ -405,13 +416,14 @@ class Training(Widget):
         url = list_url("physicians:trainings", **_period(scope), **_team(scope, MSL))
         return [
             Stat("Sessions", data["sessions"], url),
-            Stat("Attendees", data["attendees"]),
+            Stat("Attendees", data["attendees"], url),
             Stat("Average score improvement", data["avg_improvement"], suffix=" pts"),
         ]
 
     def rows(self, data, scope):
-        yield [Cell("Sessions"), n(data["sessions"])]
-        yield [Cell("Attendees"), n(data["attendees"])]
+        url = list_url("physicians:trainings", **_period(scope), **_team(scope, MSL))
+        yield [Cell("Sessions"), n(data["sessions"], url)]
+        yield [Cell("Attendees"), n(data["attendees"], url)]  # each session lists its attendees
         yield [Cell("Average score improvement (points)"), n(data["avg_improvement"])]
 
 
@@ -473,18 +485,16 @@ class ReferralFunnel(Widget):
     description = "Cases referred in the period and how far they have come."
     columns = ["Step", "Cases", "Conversion from previous step %"]
 
-    STAGE_OF_STEP = {"evaluated": "evaluating", "referred": None}
-
     def fetch(self, scope, *, limit):
         return selectors.referral_funnel(scope)
 
     def rows(self, data, scope):
         for step in data["steps"]:
-            # The worklist filters by current stage: a step links to the cohort's cases now there.
-            stage = self.STAGE_OF_STEP.get(step["key"], step["key"])
+            # The cohort's cases that got at least this far, whatever their stage now.
+            reached = None if step["key"] == "referred" else step["key"]
             yield [
                 Cell(step["label"]),
-                n(step["count"], _cl(scope, **_period(scope), stage=stage)),
+                n(step["count"], _cl(scope, **_period(scope), stage="all", reached=reached)),
                 n(step["conversion"]),
             ]
         yield [Cell("Declined"), n(data["declined"], _cl(scope, **_period(scope), stage="declined")), n(None)]
@@ -497,7 +507,7 @@ class ReferralFunnel(Widget):
 
     def stats(self, data, scope):
         return [
-            Stat("Referrals", data["referred"], _cl(scope, **_period(scope))),
+            Stat("Referrals", data["referred"], _cl(scope, **_period(scope), stage="all")),
             Stat("Median days to evaluation", data["median_days_to_evaluation"]),
             Stat("Median days to admission", data["median_days_to_admission"]),
             Stat(f"Evaluated within {data['window_hours']} h", data["evaluated_in_window_share"], suffix=" %"),
@@ -593,15 +603,15 @@ class Caseload(Widget):
                 Cell(r["name"]),
                 *[n(count, url(stage=stage["key"])) for count, stage in zip(r["stages"], data["stages"], strict=True)],
                 n(r["total"], url(), bar=top),
-                n(r["consents_pending"]),
-                n(r["gaps"]),
+                n(r["consents_pending"], url(consent="pending")),
+                n(r["gaps"], url(gap="true")),
             ]
 
     def stats(self, data, scope):
         return [
             Stat("Open cases", data["total"], _cl(scope)),
-            Stat("Consents pending", data["consents_pending"]),
-            Stat(f"No contact for {data['gap_days']}+ days", data["gaps"]),
+            Stat("Consents pending", data["consents_pending"], _cl(scope, consent="pending")),
+            Stat(f"No contact for {data['gap_days']}+ days", data["gaps"], _cl(scope, gap="true")),
         ]
 
 
