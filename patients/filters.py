@@ -27,6 +27,10 @@ REACHED = {
 }
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     stage = django_filters.ChoiceFilter(choices=STAGE_CHOICES, method="filter_stage", empty_label=None)
@@ -45,6 +49,8 @@ class CaseFilter(django_filters.FilterSet):
     gap = django_filters.BooleanFilter(method="filter_gap", widget=forms.HiddenInput)
     decline_reason = django_filters.ChoiceFilter(choices=DeclineReason.choices, widget=forms.HiddenInput)
     discharge_disposition = django_filters.ChoiceFilter(choices=DischargeDisposition.choices, widget=forms.HiddenInput)
+    discharged_from = django_filters.DateFilter(method="filter_discharged_from", widget=forms.HiddenInput)
+    discharged_to = django_filters.DateFilter(method="filter_discharged_to", widget=forms.HiddenInput)
     date_from = django_filters.DateFilter(method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = django_filters.DateFilter(method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"}))
     scope = django_filters.ChoiceFilter(
@@ -105,6 +111,12 @@ class CaseFilter(django_filters.FilterSet):
         return qs.filter(
             Q(last_communication_at__isnull=True) | Q(last_communication_at__lt=before), stage__in=OPEN_STAGES
         )
+
+    def filter_discharged_from(self, qs, name, value):
+        return qs.filter(discharged_at__gte=_day_start(value))
+
+    def filter_discharged_to(self, qs, name, value):
+        return qs.filter(discharged_at__lt=_day_start(value + dt.timedelta(days=1)))
 
     # Ranges on the indexed timestamp rather than a date() of it.
     def filter_date_from(self, qs, name, value):

@@ -473,6 +473,15 @@ class TrialEnrolment(Widget):
 # --- Clinical side ------------------------------------------------------------------------------
 
 
+def _discharged(scope: ReportScope) -> dict[str, str]:
+    """The worklist's cases discharged in the period (whenever they were referred)."""
+    return {
+        "stage": "discharged",
+        "discharged_from": scope.date_from.isoformat(),
+        "discharged_to": scope.date_to.isoformat(),
+    }
+
+
 def _cl(scope: ReportScope, **params) -> str:
     return list_url("patients:worklist", **_team(scope, CLINICAL), liaison=scope.cl_person_id, **params)
 
@@ -554,7 +563,7 @@ class Discharges(Widget):
         for r in data["dispositions"]:
             yield [
                 Cell(r["label"]),
-                n(r["count"], _cl(scope, stage="discharged", discharge_disposition=r["disposition"])),
+                n(r["count"], _cl(scope, **_discharged(scope), discharge_disposition=r["disposition"])),
             ]
 
     def chart(self, data, scope):
@@ -563,7 +572,7 @@ class Discharges(Widget):
 
     def stats(self, data, scope):
         return [
-            Stat("Discharged", data["total"], _cl(scope, stage="discharged")),
+            Stat("Discharged", data["total"], _cl(scope, **_discharged(scope))),
             Stat("Average length of stay", data["avg_length_of_stay_days"], suffix=" days"),
         ]
 

@@ -86,3 +86,20 @@ def test_the_dashboard_links_its_counts_to_these_lists(client_for, manager, nurs
     assert "consent=pending" in body and "gap=true" in body and "reached=evaluated" in body
     body = client_for(manager).get("/reporting/msl/").content.decode()
     assert "contacted_within_days=45" in body and "answered=in_sla" in body and "tier=1" in body
+
+
+def test_discharges_link_to_the_cases_discharged_in_the_period(client_for, nurse, manager):
+    now = timezone.now()
+    this_month = CaseFactory(
+        assigned_liaison=nurse, stage=Stage.DISCHARGED, admitted_at=now - dt.timedelta(days=9),
+        discharged_at=now - dt.timedelta(days=2), discharge_disposition="home",
+    )  # fmt: skip
+    CaseFactory(
+        assigned_liaison=nurse, stage=Stage.DISCHARGED, admitted_at=now - dt.timedelta(days=200),
+        discharged_at=now - dt.timedelta(days=190), discharge_disposition="home",
+    )  # fmt: skip
+    start = (now - dt.timedelta(days=29)).date().isoformat()
+    end = now.date().isoformat()
+    assert worklist_ids(client_for(nurse), discharged_from=start, discharged_to=end) == {this_month.pk}
+    body = client_for(manager).get("/reporting/clinical/", {"range": "30d"}).content.decode()
+    assert f"discharged_from={start}" in body
