@@ -64,6 +64,6 @@ def test_an_id_beyond_64_bits_is_a_400_not_a_500(client_for, msl):
         {"occurred_at": "2026-11-20T10:00", "channel": "phone", "duration_minutes": "30",
          "products": "99999999999999999999999", "insights-TOTAL_FORMS": "0", "insights-INITIAL_FORMS": "0"},
     )  # fmt: skip
-    expected = 400 if connection.vendor == "sqlite" else 200  # SQLite: OverflowError; PostgreSQL: field error
+    expected = 400 if connection.vendor == "sqlite" else 422  # SQLite: OverflowError; PostgreSQL: the form error
     assert response.status_code == expected
     assert not Interaction.objects.exists()
