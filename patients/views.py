@@ -487,6 +487,24 @@ def _save_section(request, case, section, form, save, **extra_on_error):
     return _section(request, case.pk, section, status=422, **extra_on_error)
 
 
+def _edit_item(request, case, item, *, section: str, template: str, make_form, save) -> HttpResponse:
+    """In-place edit of one row of a case section: the form partial on GET; on POST the service
+    saves it (all or nothing) and the section is re-rendered, or the form comes back with 422."""
+    context = {"case": case, "item": item}
+    if request.method == "GET":
+        return render(request, template, {**context, "form": make_form(None)})
+    form = make_form(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                save(form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _retarget(request, case, section)
+    return render(request, template, {**context, "form": form}, status=422)
+
+
 @phi_required
 @require_POST
 def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -507,21 +525,14 @@ def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
 def medication_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     case = _case_to_change(request, pk)
     medication = get_object_or_404(Medication, pk=item_pk, case=case)
-    if request.method == "GET":
-        form = MedicationForm(instance=medication, prefix=f"med{medication.pk}")
-        return render(
-            request, "patients/partials/medication_edit.html", {"case": case, "item": medication, "form": form}
-        )
-    form = MedicationForm(request.POST, instance=medication, prefix=f"med{medication.pk}")
-    if form.is_valid():
-        try:
-            services.save_medication(case=case, by=request.user, medication=medication, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _retarget(request, case, "medications")
-    return render(
-        request, "patients/partials/medication_edit.html", {"case": case, "item": medication, "form": form}, status=422
+    return _edit_item(
+        request,
+        case,
+        medication,
+        section="medications",
+        template="patients/partials/medication_edit.html",
+        make_form=lambda data: MedicationForm(data, instance=medication, prefix=f"med{medication.pk}"),
+        save=lambda d: services.save_medication(case=case, by=request.user, medication=medication, **d),
     )
 
 
@@ -545,21 +556,14 @@ def coverage_add(request: HttpRequest, pk: int) -> HttpResponse:
 def coverage_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     case = _case_to_change(request, pk)
     coverage = get_object_or_404(InsuranceCoverage, pk=item_pk, case=case)
-    prefix = f"cov{coverage.pk}"
-    if request.method == "GET":
-        form = CoverageForm(instance=coverage, prefix=prefix)
-        return render(request, "patients/partials/coverage_edit.html", {"case": case, "item": coverage, "form": form})
-    form = CoverageForm(request.POST, instance=coverage, prefix=prefix)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.save_coverage(case=case, by=request.user, coverage=coverage, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _retarget(request, case, "coverages")
-    return render(
-        request, "patients/partials/coverage_edit.html", {"case": case, "item": coverage, "form": form}, status=422
+    return _edit_item(
+        request,
+        case,
+        coverage,
+        section="coverages",
+        template="patients/partials/coverage_edit.html",
+        make_form=lambda data: CoverageForm(data, instance=coverage, prefix=f"cov{coverage.pk}"),
+        save=lambda d: services.save_coverage(case=case, by=request.user, coverage=coverage, **d),
     )
 
 
@@ -584,19 +588,18 @@ def consent_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     case = _case_to_change(request, pk)
     consent = get_object_or_404(Consent.objects.select_related("form"), pk=item_pk, case=case)
     prefix = f"consent{consent.pk}"
-    if request.method == "GET":
-        form = ConsentUpdateForm(consent=consent, prefix=prefix)
-        return render(request, "patients/partials/consent_edit.html", {"case": case, "item": consent, "form": form})
-    form = ConsentUpdateForm(request.POST, prefix=prefix)
-    if form.is_valid():
-        try:
-            services.update_consent(consent=consent, case=case, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            return _retarget(request, case, "consents")
-    return render(
-        request, "patients/partials/consent_edit.html", {"case": case, "item": consent, "form": form}, status=422
+    return _edit_item(
+        request,
+        case,
+        consent,
+        section="consents",
+        template="patients/partials/consent_edit.html",
+        make_form=lambda data: (
+            ConsentUpdateForm(data, prefix=prefix)
+            if data is not None
+            else ConsentUpdateForm(consent=consent, prefix=prefix)
+        ),
+        save=lambda d: services.update_consent(consent=consent, case=case, by=request.user, **d),
     )
 
 
