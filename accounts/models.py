@@ -36,6 +36,10 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    # What str(user) reads: a select of people loads only these (`User.objects.only(*LABEL_FIELDS)`),
+    # or, in a FastSelect, reads them as tuples for label_from_values().
+    LABEL_FIELDS = ("id", "username", "first_name", "last_name", "credentials")
+
     class Meta:
         ordering = ["last_name", "first_name", "username"]
 
@@ -44,8 +48,14 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        name = self.get_full_name() or self.username
-        return f"{name}, {self.credentials}" if self.credentials else name
+        return self.label_from_values((self.pk, self.username, self.first_name, self.last_name, self.credentials))
+
+    @staticmethod
+    def label_from_values(values: tuple) -> str:
+        """str(user) from a row of LABEL_FIELDS, without building the user."""
+        _, username, first_name, last_name, credentials = values
+        name = f"{first_name} {last_name}".strip() or username
+        return f"{name}, {credentials}" if credentials else name
 
     @property
     def is_msl(self) -> bool:

@@ -24,7 +24,7 @@ class FastSelectMixin:
         values = {str(v) for v in widget["value"]}
         parts = [format_html("<select name={}{}>", _quoted(widget["name"]), flatatt(widget["attrs"]))]
         has_selected = False
-        for option_value, option_label in self.choices:
+        for option_value, option_label in _choices(self):
             if option_value is None:
                 option_value = ""
             if isinstance(option_label, (list, tuple)):
@@ -46,6 +46,27 @@ class FastSelectMixin:
                 parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("".join(parts))  # every value above went through format_html/conditional_escape
+
+
+def _choices(widget):
+    """The widget's choices. A model's choices are read as tuples when the model can label a row
+    (`label_from_values(row)` over its LABEL_FIELDS, the first being the key) and the field labels
+    with str(obj): a select of a few hundred people then builds no model instances."""
+    choices = widget.choices
+    if not isinstance(choices, forms.models.ModelChoiceIterator):
+        return choices
+    field, model = choices.field, choices.queryset.model
+    if (
+        not hasattr(model, "label_from_values")
+        or type(field).label_from_instance is not forms.ModelChoiceField.label_from_instance
+        or field.to_field_name
+        or getattr(field, "null_label", None)  # django-filter's extra "null" option
+        or choices.queryset._prefetch_related_lookups
+    ):
+        return choices
+    rows = choices.queryset.values_list(*model.LABEL_FIELDS)
+    head = [("", field.empty_label)] if field.empty_label is not None else []
+    return [*head, *((row[0], model.label_from_values(row)) for row in rows)]
 
 
 def _quoted(value) -> str:

@@ -70,7 +70,7 @@ class CaseFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user = user
         scope = user.scope_team_ids
-        liaisons = User.objects.filter(role=User.Role.CLINICAL_LIAISON, is_active=True)
+        liaisons = User.objects.filter(role=User.Role.CLINICAL_LIAISON, is_active=True).only(*User.LABEL_FIELDS)
         teams = Team.objects.filter(kind=Team.Kind.CLINICAL_LIAISON)
         if scope is not None:
             liaisons = liaisons.filter(team__in=scope)

@@ -70,13 +70,13 @@ def _scope_msls(request) -> QuerySet:
     user = request.user if request else None
     if user is None or not user.is_authenticated:
         return User.objects.none()
-    qs = User.objects.filter(role=User.Role.MSL, is_active=True)
+    qs = User.objects.filter(role=User.Role.MSL, is_active=True).only(*User.LABEL_FIELDS)
     scope = user.scope_team_ids
     return qs if scope is None else qs.filter(team_id__in=scope)
 
 
 def _all_msls(request) -> QuerySet:
-    return User.objects.filter(role=User.Role.MSL, is_active=True)
+    return User.objects.filter(role=User.Role.MSL, is_active=True).only(*User.LABEL_FIELDS)
 
 
 def _name_prefix_q(q: str) -> Q:
