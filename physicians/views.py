@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import manager_required, medical_affairs_required, require
-from liaison_crm.csv_export import csv_response
+from liaison_crm.csv_export import choice_label, csv_response, full_name, yes_no
 from liaison_crm.pagination import paginate
 
 from . import selectors, services
@@ -111,21 +109,18 @@ def physician_export(request: HttpRequest) -> StreamingHttpResponse:
         "NPI", "First name", "Last name", "Credential", "Specialty", "Organisation", "City", "State",
         "KOL tier", "Owning MSL", "Email", "Phone", "Last interaction",
     ]  # fmt: skip
+    qs = qs.annotate(
+        tier_label=choice_label("kol_tier", KolTier.choices),
+        owner_name=full_name("owner__first_name", "owner__last_name"),
+    )
     columns = (
         "npi", "first_name", "last_name", "credentials", "specialty", "institution__name", "institution__city",
-        "institution__state", "kol_tier", "owner__first_name", "owner__last_name", "email", "phone",
-        "last_interaction_at",
+        "institution__state", "tier_label", "owner_name", "email", "phone", "last_interaction_at",
     )  # fmt: skip
-    tiers = dict(KolTier.choices)
-
-    def rows() -> Iterator[tuple]:
-        # Plain tuples, not model instances: a 50,000-row export spent most of its time
-        # building objects.
-        for *head, tier, o_first, o_last, email, phone, last_at in qs.values_list(*columns).iterator(chunk_size=2000):
-            owner = f"{o_first or ''} {o_last or ''}".strip()
-            yield (*head, tiers.get(tier, tier), owner, email, phone, last_at)
-
-    return csv_response(f"physicians-{timezone.localdate():%Y-%m-%d}.csv", header, rows())
+    # Tuples straight from the database, labels and names included: a 50,000-row export spent
+    # most of its time building objects, then reshaping rows in Python.
+    rows = qs.values_list(*columns).iterator(chunk_size=2000)
+    return csv_response(f"physicians-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
 
 
 @medical_affairs_required
@@ -135,19 +130,19 @@ def interaction_export(request: HttpRequest) -> StreamingHttpResponse:
     filterset = InteractionFilter(request.GET, queryset=qs, request=request)
     header = ["Date and time", "Physician", "NPI", "MSL", "Team", "Channel", "Duration (min)", "Topics",
               "Unsolicited request", "Off-label discussed", "Summary"]  # fmt: skip
+    ordered = filterset.qs.order_by("-occurred_at", "-id").annotate(
+        physician_name=full_name("physician__first_name", "physician__last_name"),
+        msl_name=full_name("msl__first_name", "msl__last_name"),
+        channel_label=choice_label("channel", Channel.choices),
+        unsolicited=yes_no("unsolicited_request"),
+        off_label=yes_no("off_label_discussed"),
+    )
     columns = (
-        "occurred_at", "physician__first_name", "physician__last_name", "physician__npi", "msl__first_name",
-        "msl__last_name", "team__name", "channel", "duration_minutes", "topics", "unsolicited_request",
-        "off_label_discussed", "summary",
+        "occurred_at", "physician_name", "physician__npi", "msl_name", "team__name", "channel_label",
+        "duration_minutes", "topics", "unsolicited", "off_label", "summary",
     )  # fmt: skip
-    channels = dict(Channel.choices)
-
-    def rows() -> Iterator[tuple]:
-        ordered = filterset.qs.order_by("-occurred_at", "-id").values_list(*columns)
-        for when, p_first, p_last, npi, m_first, m_last, team, channel, *rest in ordered.iterator(chunk_size=2000):
-            yield (when, f"{p_first} {p_last}", npi, f"{m_first} {m_last}", team, channels.get(channel, channel), *rest)
-
-    return csv_response(f"interactions-{timezone.localdate():%Y-%m-%d}.csv", header, rows())
+    rows = ordered.values_list(*columns).iterator(chunk_size=2000)
+    return csv_response(f"interactions-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
 
 
 def physician_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -210,3 +210,17 @@ def test_csv_safe_leaves_ordinary_text_alone():
     assert csv_safe("-5") == "'-5"
     assert csv_safe(None) == ""
     assert csv_safe(-5) == -5  # a number stays a number
+
+
+def test_csv_safe_writes_datetimes_in_the_export_s_zone():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from liaison_crm.csv_export import csv_safe
+
+    value = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    assert csv_safe(value) == timezone.localtime(value).isoformat(timespec="minutes")
+    assert csv_safe(value, ZoneInfo("Asia/Tokyo")) == "2026-01-02T12:04+09:00"
+    assert csv_safe(dt.date(2026, 1, 2), ZoneInfo("Asia/Tokyo")) == "2026-01-02"

@@ -509,3 +509,40 @@ def test_interaction_export_query_count_does_not_grow(client_for, msl):
         counts.append(len(ctx.captured_queries))
         assert body.count(b"\n") >= n + 1
     assert counts[0] == counts[1]
+
+
+def _csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_exports_write_labels_names_and_flags_computed_by_the_database(client_for, msl):
+    from physicians.choices import KolTier
+
+    msl.first_name, msl.last_name = "Mia", "Sol"
+    msl.save()
+    physician = PhysicianFactory(first_name="Ada", last_name="Byron", kol_tier=KolTier.TIER_1, owner=msl)
+    when = timezone.now() - dt.timedelta(days=1)
+    services.log_interaction(
+        physician=physician, msl=msl, channel=Channel.PHONE, summary="-x", occurred_at=when,
+        unsolicited_request=True, duration_minutes=15,
+    )  # fmt: skip
+    client = client_for(msl)
+    header, row = _csv_rows(client.get("/physicians/interactions/export.csv"))
+    values = dict(zip(header, row, strict=True))
+    assert values["Date and time"] == timezone.localtime(when).isoformat(timespec="minutes")
+    assert (values["Physician"], values["MSL"], values["Channel"]) == ("Ada Byron", "Mia Sol", "Phone")
+    assert (values["Unsolicited request"], values["Off-label discussed"]) == ("yes", "no")
+    assert (values["Duration (min)"], values["Summary"]) == ("15", "'-x")
+
+    rows = _csv_rows(client.get("/physicians/export.csv", {"scope": "all", "q": "Byron"}))
+    values = dict(zip(rows[0], rows[1], strict=True))
+    assert (values["KOL tier"], values["Owning MSL"]) == ("Tier 1", "Mia Sol")
+    physician.owner = None
+    physician.kol_tier = KolTier.UNRANKED
+    physician.save()
+    rows = _csv_rows(client.get("/physicians/export.csv", {"scope": "all", "q": "Byron"}))
+    values = dict(zip(rows[0], rows[1], strict=True))
+    assert (values["KOL tier"], values["Owning MSL"]) == (KolTier.UNRANKED.label, "")
