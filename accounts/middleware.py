@@ -12,6 +12,9 @@ from django.shortcuts import redirect, resolve_url
 # active: they must not keep an abandoned session alive.
 BACKGROUND_HEADER = "HTTP_X_BACKGROUND_POLL"
 SESSION_KEY = "_last_activity"
+# The last activity is written at most this often: a session write on every page was a database
+# UPDATE per request. A user may be signed out up to this much earlier than the full timeout.
+TOUCH_SECONDS = 60
 
 
 class IdleTimeoutMiddleware:
@@ -32,6 +35,6 @@ class IdleTimeoutMiddleware:
                     return response
                 messages.info(request, "You were signed out after a period of inactivity.")
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
-            if last is None or not request.META.get(BACKGROUND_HEADER):
+            if last is None or (now - last >= TOUCH_SECONDS and not request.META.get(BACKGROUND_HEADER)):
                 request.session[SESSION_KEY] = now
         return self.get_response(request)

@@ -141,3 +141,22 @@ def test_the_top_bar_shows_the_roles_sections_and_a_logout_form(client_for, nurs
     assert 'href="/patients/"' not in client_for(msl).get("/physicians/").content.decode()
     assert 'action="/accounts/logout/"' in body and 'method="post"' in body
     assert nurse.get_full_name() in body
+
+
+def test_activity_is_written_to_the_session_at_most_once_a_minute(client, msl):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/physicians/").status_code == 200
+        return sum(1 for q in ctx.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"])
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.force_login(msl)
+        assert session_writes() == 1  # the first activity
+        assert session_writes() == 0  # a second page in the same minute writes nothing
+    with time_machine.travel(start + timezone.timedelta(seconds=61), tick=False):
+        assert session_writes() == 1
+        assert client.session["_last_activity"] == pytest.approx((start + timezone.timedelta(seconds=61)).timestamp())
