@@ -129,15 +129,15 @@ def classify(status: int, body: bytes) -> str:
     return "error"
 
 
-def capture(client, url: str, cold_cache: bool) -> tuple[int, list[dict]]:
+def capture(client, url: str, cold_cache: bool) -> tuple[int, list[dict], bytes]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     if cold_cache:
         clear_cache()
     with CaptureQueriesContext(connection) as ctx:
-        _, status, _, _ = fetch(client, url)
-    return status, list(ctx.captured_queries)
+        _, status, body, _ = fetch(client, url)
+    return status, list(ctx.captured_queries), body
 
 
 def _walk(plan: dict) -> int:
@@ -151,48 +151,60 @@ def _walk(plan: dict) -> int:
     return rows
 
 
-def replay(queries: list[dict], repeat: int) -> dict:
+class Floor:
     """The page's queries alone on a cursor: the database floor, and the rows they read.
 
-    Runs inside a transaction that is rolled back, so writes the page made (session, audit) are
-    measured but leave nothing behind.
+    Each timing runs in a transaction that is rolled back, so writes the page made (session,
+    audit) are measured but leave nothing behind. The harness times the floor between the page's
+    own timed requests, so that a machine slowed by a neighbour slows both alike.
     """
-    import json as _json
 
-    from django.db import connection, transaction
+    def __init__(self, queries: list[dict]) -> None:
+        # A server-side cursor (Django's .iterator(), e.g. a form's ModelChoiceField) is captured
+        # as DECLARE ... FOR <select>: replay the select itself.
+        self.statements = [
+            DECLARE_CURSOR.sub("", q["sql"])
+            for q in queries
+            if not q["sql"].lstrip().upper().startswith(SKIP_ON_REPLAY)
+        ]
+        self.samples: list[float] = []
 
-    # A server-side cursor (Django's .iterator(), e.g. a form's ModelChoiceField) is captured as
-    # DECLARE ... FOR <select>: replay the select itself.
-    statements = [
-        DECLARE_CURSOR.sub("", q["sql"]) for q in queries if not q["sql"].lstrip().upper().startswith(SKIP_ON_REPLAY)
-    ]
-    totals: list[float] = []
-    rows_read = rows_returned = 0
-    with transaction.atomic():
-        with connection.cursor() as cur:
-            for sql in statements:
+    def explain(self) -> dict:
+        import json as _json
+
+        from django.db import connection, transaction
+
+        rows_read = rows_returned = 0
+        with transaction.atomic(), connection.cursor() as cur:
+            for sql in self.statements:
                 if sql.lstrip().upper().startswith(("SELECT", "WITH")):
                     cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
                     plan = cur.fetchone()[0]
                     plan = _json.loads(plan) if isinstance(plan, str) else plan
                     rows_read += _walk(plan[0]["Plan"])
                     rows_returned += int(plan[0]["Plan"].get("Actual Rows", 0))
-            for _ in range(repeat):
-                started = time.perf_counter()
-                for sql in statements:
-                    cur.execute(sql)
-                    if cur.description is not None:
-                        cur.fetchall()
-                totals.append(time.perf_counter() - started)
-        transaction.set_rollback(True)
-    return {
-        "floor_p50_ms": round(statistics.median(totals) * 1000, 2) if totals else 0.0,
-        "rows_read": rows_read,
-        "rows_returned": rows_returned,
-    }
+            transaction.set_rollback(True)
+        return {"rows_read": rows_read, "rows_returned": rows_returned}
+
+    def time_once(self) -> None:
+        from django.db import connection, transaction
+
+        with transaction.atomic(), connection.cursor() as cur:
+            started = time.perf_counter()
+            for sql in self.statements:
+                cur.execute(sql)
+                if cur.description is not None:
+                    cur.fetchall()
+            self.samples.append(time.perf_counter() - started)
+            transaction.set_rollback(True)
+
+    def result(self) -> dict:
+        return {"floor_p50_ms": round(statistics.median(self.samples) * 1000, 2) if self.samples else 0.0}
 
 
-def time_page(client, url: str, *, warmup: int, repeat: int, cold_cache: bool) -> dict:
+def time_page(client, url: str, *, warmup: int, repeat: int, cold_cache: bool, between=None) -> dict:
+    """The page's p50/p95/max over `repeat` requests after `warmup`; `between()` runs after each
+    timed request (the floor's timing)."""
     times: list[float] = []
     status, body, lines = 0, b"", 0
     deadline = time.monotonic() + REQUEST_TIMEOUT_S
@@ -204,6 +216,8 @@ def time_page(client, url: str, *, warmup: int, repeat: int, cold_cache: bool) -
             break  # missing or broken: no point repeating
         if i >= warmup:
             times.append(seconds)
+            if between is not None:
+                between()
         if time.monotonic() > deadline and times:
             break
     result = {"status_code": status, "status": classify(status, body), "samples": len(times), "lines": lines}
@@ -240,17 +254,22 @@ def measure_page(page: Page, anchor: dict, clients: Clients, *, warmup: int, rep
     client = clients.get(page.user)
     result: dict = {"title": page.title, "url": url, "user": page.user, "kind": page.kind}
     try:
-        if counts_only:
-            _, status, body, _ = fetch(client, url)  # warm-up: first-use caches of the process
-            result.update(status_code=status, status=classify(status, body))
-        else:
-            result.update(time_page(client, url, warmup=warmup, repeat=repeat, cold_cache=page.cold_cache))
+        fetch(client, url)  # warm-up: first-use caches of the process
+        # The second request: the status and the queries the page runs.
+        status, queries, body = capture(client, url, page.cold_cache)
+        result.update(status_code=status, status=classify(status, body))
         if result["status"] in ("ok", "placeholder"):
-            status, queries = capture(client, url, page.cold_cache)
             result["queries"] = len(queries)
             if not counts_only:
-                result.update(replay(queries, repeat=max(5, repeat // 2)))
-                if result.get("floor_p50_ms"):
+                floor = Floor(queries)
+                result.update(floor.explain())
+                result.update(
+                    time_page(
+                        client, url, warmup=warmup, repeat=repeat, cold_cache=page.cold_cache, between=floor.time_once
+                    )
+                )
+                result.update(floor.result())
+                if result.get("floor_p50_ms") and result.get("p50_ms"):
                     result["floor_ratio"] = round(result["p50_ms"] / result["floor_p50_ms"], 2)
     except Exception as exc:  # a broken page is a finding, not the end of the benchmark
         result.update(status="error", error=f"{type(exc).__name__}: {exc}"[:500])
