@@ -11,7 +11,8 @@
   itself, and radio/checkbox groups by crispy.
 - `{% pk_url "app:name" pk %}` is `{% url "app:name" pk %}` for a URL whose only argument is an
   integer id: the URL is reversed once per name and the id substituted, instead of a full
-  reverse() per row (a follow-up row has five URLs).
+  reverse() per row (a follow-up row has five URLs). `path_url(name)` does the same for a URL
+  without arguments, in Python.
 """
 
 from __future__ import annotations
@@ -193,3 +194,16 @@ def pk_url(name: str, pk: int) -> str:
         head, _, tail = url.partition(str(_SENTINEL))
         parts = _url_templates.setdefault(key, (head, tail))
     return f"{parts[0]}{int(pk)}{parts[1]}"
+
+
+_paths: dict[tuple, str] = {}
+
+
+def path_url(name: str) -> str:
+    """reverse(name) for a URL without arguments, reversed once per URLconf (the dashboards link
+    every figure to a list: a few hundred reverse() calls a page)."""
+    key = (get_resolver(get_urlconf()), get_script_prefix(), name)
+    path = _paths.get(key)
+    if path is None:
+        path = _paths.setdefault(key, reverse(name))
+    return path

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 
-from liaison_crm.ui_tags import pk_url
+from liaison_crm.ui_tags import path_url, pk_url
 
 # The contract's paths (shared/DESIGN.md), for lists whose URL names may not exist yet in this
 # checkout: the link is right as soon as the owning app ships the list.
@@ -27,7 +27,7 @@ CONTRACT_PATHS = {
 def list_url(name: str, *, pk: int | None = None, **params) -> str:
     """URL of a named list (or detail, with `pk`) with its filters; empty parameters are dropped."""
     try:
-        path = pk_url(name, pk) if pk is not None else reverse(name)
+        path = pk_url(name, pk) if pk is not None else path_url(name)
     except NoReverseMatch:
         path = CONTRACT_PATHS[name].format(pk=pk)
     if not params:

@@ -201,3 +201,15 @@ def test_fast_select_keeps_a_field_s_own_labels(django_user_model):
         person = ByUsername(queryset=User.objects.all(), widget=FastSelect)
 
     assert ">@amy</option>" in str(F()["person"])
+
+
+def test_path_url_is_reverse_and_follows_the_script_prefix():
+    from liaison_crm.ui_tags import path_url
+
+    for name in ("physicians:list", "patients:worklist", "outreach:follow_ups"):
+        assert path_url(name) == reverse(name)
+    try:
+        set_script_prefix("/crm/")
+        assert path_url("physicians:list") == "/crm/physicians/"
+    finally:
+        set_script_prefix("/")
