@@ -11,8 +11,8 @@
   itself, and radio/checkbox groups by crispy.
 - `{% pk_url "app:name" pk %}` is `{% url "app:name" pk %}` for a URL whose only argument is an
   integer id: the URL is reversed once per name and the id substituted, instead of a full
-  reverse() per row (a follow-up row has five URLs). `path_url(name)` does the same for a URL
-  without arguments, in Python.
+  reverse() per row (a follow-up row has five URLs). `{% path_url "app:name" %}` does the same
+  for a URL without arguments (the navigation bars have a dozen).
 """
 
 from __future__ import annotations
@@ -199,6 +199,7 @@ def pk_url(name: str, pk: int) -> str:
 _paths: dict[tuple, str] = {}
 
 
+@register.simple_tag
 def path_url(name: str) -> str:
     """reverse(name) for a URL without arguments, reversed once per URLconf (the dashboards link
     every figure to a list: a few hundred reverse() calls a page)."""
