@@ -39,6 +39,23 @@ class User(AbstractUser):
     # What str(user) reads: a select of people loads only these (`User.objects.only(*LABEL_FIELDS)`),
     # or, in a FastSelect, reads them as tuples for label_from_values().
     LABEL_FIELDS = ("id", "username", "first_name", "last_name", "credentials")
+    # What a page that names a user never shows of them: the password hash above all. A query
+    # that joins users for their names defers these (`User.unshown("assigned_liaison")`).
+    UNSHOWN_FIELDS = (
+        "password",
+        "last_login",
+        "is_superuser",
+        "email",
+        "is_staff",
+        "date_joined",
+        "job_title",
+        "phone",
+    )
+
+    @classmethod
+    def unshown(cls, *relations: str) -> list[str]:
+        """defer() arguments for the users reached through `relations` (lookup paths)."""
+        return [f"{relation}__{field}" for relation in relations for field in cls.UNSHOWN_FIELDS]
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

@@ -140,3 +140,25 @@ def test_the_audit_page_filters_have_their_indexes():
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "patients_audit_patient_ts_idx" in plan
+
+
+def test_the_case_pages_read_names_not_password_hashes_or_unshown_phi(nurse, consent_form, client_for):
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    case = _case_with_children(nurse, consent_form, 2)
+    client = client_for(nurse)
+    client.get("/")  # the session's own queries come first
+    pages = [reverse("patients:case_detail", args=[case.pk]), reverse("patients:worklist")]
+    for url in pages:
+        with CaptureQueriesContext(conn) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        page_queries = [q["sql"] for q in ctx.captured_queries if "django_session" not in q["sql"]]
+        # The signed-in user's own row is loaded by authentication; the people shown are not.
+        shown = [q for q in page_queries if "patients_" in q]
+        assert shown and not any('"password"' in q for q in shown), url
+        assert nurse.get_full_name() in response.content.decode()
+    worklist_sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert '"address"' not in worklist_sql and '"emergency_contact_phone"' not in worklist_sql
+    assert case.patient.mrn in response.content.decode()
