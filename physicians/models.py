@@ -7,8 +7,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Upper
 from django.utils import timezone
+
+from liaison_crm.indexes import NullsFirstIndex
 
 from .choices import (
     Channel,
@@ -134,9 +137,18 @@ class Physician(models.Model):
             models.Index(fields=["last_name", "first_name"], name="physician_name_idx"),
             models.Index(fields=["owner", "last_name"], name="physician_owner_name_idx"),
             models.Index(fields=["kol_tier", "last_interaction_at"], name="physician_tier_contact_idx"),
-            models.Index(fields=["last_interaction_at"], name="physician_last_contact_idx"),
-            # The list's "mine" scope sorted by tier or by last contact.
-            models.Index(fields=["owner", "last_interaction_at"], name="physician_owner_contact_idx"),
+            # The list sorted by last contact, either way, "never" (NULL) counting as the oldest
+            # (selectors.apply_sort): read forwards or backwards, with no sort of the NULLs.
+            NullsFirstIndex(
+                F("last_interaction_at").asc(nulls_first=True), F("id").asc(), name="physician_contact_order_idx"
+            ),
+            # The list's "mine" scope sorted by last contact.
+            NullsFirstIndex(
+                F("owner"),
+                F("last_interaction_at").asc(nulls_first=True),
+                F("id").asc(),
+                name="physician_owner_contact_idx",
+            ),
             models.Index(fields=["owner", "kol_tier"], name="physician_owner_tier_idx"),
             models.Index(fields=["institution", "last_name"], name="physician_inst_name_idx"),
             # Search by name prefix (case-insensitive): UPPER(name) LIKE 'Q%'.

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
@@ -24,7 +24,14 @@ def apply_sort(qs: QuerySet, sort: str | None, allowed: tuple[str, ...], default
     """Order by a whitelisted `?sort=` (with `-`), with the id as tie-breaker so pages are stable."""
     if not sort or sort.lstrip("-") not in allowed:
         sort = default
-    tie = "-id" if sort.startswith("-") else "id"
+    name, descending = sort.lstrip("-"), sort.startswith("-")
+    tie = "-id" if descending else "id"
+    if qs.model._meta.get_field(name).null:
+        # "Never" (NULL) counts as the oldest: last when the newest come first, first when the
+        # oldest do. PostgreSQL's default put the never-contacted first in "most recent first",
+        # and sorted all of them by id on every page (80 ms once 25,000 had no contact yet).
+        key = F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_first=True)
+        return qs.order_by(key, tie), sort
     return qs.order_by(sort, tie), sort
 
 

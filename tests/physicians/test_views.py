@@ -547,3 +547,30 @@ def test_exports_write_labels_names_and_flags_computed_by_the_database(client_fo
     rows = _csv_rows(client.get("/physicians/export.csv", {"scope": "all", "q": "Byron"}))
     values = dict(zip(rows[0], rows[1], strict=True))
     assert (values["KOL tier"], values["Owning MSL"]) == (KolTier.UNRANKED.label, "")
+
+
+def test_sorting_by_last_interaction_puts_the_never_contacted_at_the_old_end(client_for, msl):
+    now = timezone.now()
+    recent = PhysicianFactory(last_name="Recent", last_interaction_at=now - dt.timedelta(days=1))
+    older = PhysicianFactory(last_name="Older", last_interaction_at=now - dt.timedelta(days=30))
+    never = PhysicianFactory(last_name="Never", last_interaction_at=None)
+    client = client_for(msl)
+
+    def order(sort: str) -> list[int]:
+        response = client.get("/physicians/", {"scope": "all", "sort": sort})
+        return [p.pk for p in response.context["page_obj"].object_list]
+
+    assert order("-last_interaction_at") == [recent.pk, older.pk, never.pk]  # newest first, never last
+    assert order("last_interaction_at") == [never.pk, older.pk, recent.pk]  # the longest without first
+
+
+def test_the_last_contact_order_has_its_index_on_each_database():
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'physician_contact_order_idx'")
+            assert "last_interaction_at NULLS FIRST, id" in cur.fetchone()[0]
+        else:  # SQLite sorts NULL first in ascending order without being told
+            cur.execute("SELECT sql FROM sqlite_master WHERE name = 'physician_contact_order_idx'")
+            assert "NULLS" not in cur.fetchone()[0]
