@@ -133,7 +133,8 @@ def as_field(bound: forms.BoundField, inline_errors: bool = False) -> SafeString
     widget = bound.field.widget
     if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.FileInput)):
         return _crispy_field(bound, inline_errors)
-    extra = f" {bound.css_classes()}" if bound.css_classes() else ""
+    extra = bound.css_classes()
+    extra = f" {extra}" if extra else ""
     if isinstance(widget, forms.CheckboxInput):
         control = render_widget(bound, {"class": _classes(bound, "form-check-input")})
         return format_html(

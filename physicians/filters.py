@@ -131,8 +131,22 @@ class PhysicianFilter(df.FilterSet):
         return qs.filter(last_interaction_at__gte=timezone.now() - dt.timedelta(days=int(value)))
 
 
-class InteractionFilter(DateRangeMixin, df.FilterSet):
+class PhysicianOrTextSearchMixin:
+    """`q`: a physician's name prefix, or words in the record's own `search_field`."""
+
+    search_field = ""
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
+        return qs.filter(Q(physician_id__in=physicians) | Q(**{f"{self.search_field}__icontains": value}))
+
+
+class InteractionFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
     date_field = "occurred_at"
+    search_field = "topics"
     q = df.CharFilter(
         method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Physician or topic"})
     )
@@ -150,20 +164,14 @@ class InteractionFilter(DateRangeMixin, df.FilterSet):
         model = Interaction
         fields: list[str] = []
 
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return qs
-        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
-        return qs.filter(Q(physician_id__in=physicians) | Q(topics__icontains=value))
-
     def filter_product(self, qs: QuerySet, name: str, value: Product) -> QuerySet:
         through = Interaction.products.through.objects.filter(product_id=value.pk)
         return qs.filter(id__in=through.values("interaction_id"))
 
 
-class InsightFilter(DateRangeMixin, df.FilterSet):
+class InsightFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
     date_field = "captured_at"
+    search_field = "text"
     q = df.CharFilter(
         method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Text or physician"})
     )
@@ -181,16 +189,10 @@ class InsightFilter(DateRangeMixin, df.FilterSet):
         model = Insight
         fields: list[str] = []
 
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return qs
-        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
-        return qs.filter(Q(physician_id__in=physicians) | Q(text__icontains=value))
 
-
-class InquiryFilter(DateRangeMixin, df.FilterSet):
+class InquiryFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
     date_field = "received_at"
+    search_field = "question"
     q = df.CharFilter(
         method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Question or physician"})
     )
@@ -212,13 +214,6 @@ class InquiryFilter(DateRangeMixin, df.FilterSet):
         form = FastSelectForm
         model = MedicalInquiry
         fields: list[str] = []
-
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return qs
-        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
-        return qs.filter(Q(physician_id__in=physicians) | Q(question__icontains=value))
 
     def filter_overdue(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         return qs.overdue() if value else qs
