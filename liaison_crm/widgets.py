@@ -65,7 +65,12 @@ def _choices(widget):
         or getattr(field, "null_label", None)  # django-filter's extra "null" option
         or choices.queryset._prefetch_related_lookups
     ):
-        return choices
+        if getattr(field, "null_label", None) or choices.queryset._prefetch_related_lookups:
+            return choices
+        # Django's iterator reads the queryset with .iterator(): on PostgreSQL a server-side
+        # cursor, three round trips (DECLARE, FETCH, CLOSE) for a list of a few dozen rows.
+        head = [("", field.empty_label)] if field.empty_label is not None else []
+        return [*head, *(choices.choice(obj) for obj in choices.queryset.all())]
     rows = choices.queryset.values_list(*model.LABEL_FIELDS)
     head = [("", field.empty_label)] if field.empty_label is not None else []
     return [*head, *((row[0], model.label_from_values(row)) for row in rows)]

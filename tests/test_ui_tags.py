@@ -213,3 +213,26 @@ def test_path_url_is_reverse_and_follows_the_script_prefix():
         assert path_url("physicians:list") == "/crm/physicians/"
     finally:
         set_script_prefix("/")
+
+
+@pytest.mark.django_db
+def test_fast_select_reads_other_models_in_one_plain_query(django_assert_num_queries):
+    """A model without LABEL_FIELDS is read as instances, with one SELECT: no server-side cursor
+    (Django's own iterator() is DECLARE, FETCH and CLOSE on PostgreSQL for a short list)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from liaison_crm.widgets import FastSelect
+    from physicians.models import TherapeuticArea
+
+    TherapeuticArea.objects.create(name="Oncology")
+    TherapeuticArea.objects.create(name="<Cardiology>")
+
+    class F(forms.Form):
+        area = forms.ModelChoiceField(queryset=TherapeuticArea.objects.order_by("name"), widget=FastSelect)
+
+    with CaptureQueriesContext(connection) as ctx:
+        html = str(F()["area"])
+    assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["SELECT"]
+    assert html.index("&lt;Cardiology&gt;") < html.index("Oncology")
+    assert '<option value="" selected>---------</option>' in html

@@ -160,3 +160,22 @@ def test_activity_is_written_to_the_session_at_most_once_a_minute(client, msl):
     with time_machine.travel(start + timezone.timedelta(seconds=61), tick=False):
         assert session_writes() == 1
         assert client.session["_last_activity"] == pytest.approx((start + timezone.timedelta(seconds=61)).timestamp())
+
+
+def test_the_signed_in_user_comes_with_their_team_in_one_query(client, msl, django_assert_num_queries):
+    from django.contrib.auth import get_user
+
+    client.force_login(msl)
+    request = client.get("/physicians/").wsgi_request
+    request.session = client.session
+    request.user = None
+    with django_assert_num_queries(2):  # the session, then the user joined to the team
+        user = get_user(request)
+        assert user.team.name == msl.team.name
+    assert user.pk == msl.pk
+
+
+def test_an_inactive_user_s_session_signs_nobody_in(client, msl):
+    client.force_login(msl)
+    User.objects.filter(pk=msl.pk).update(is_active=False)
+    assert client.get("/physicians/").status_code == 302  # to the login page

@@ -18,9 +18,9 @@ from .conftest import complete_evaluation, make_admittable
 
 pytestmark = pytest.mark.django_db
 
-# Every signed-in request: session, user; the navbar reads the user's team. (The idle-timeout
+# Every signed-in request: session, user (with the team the navbar shows). (The idle-timeout
 # stamp on the session is written at most once a minute: not on these warmed-up requests.)
-PER_REQUEST = 2 + 1
+PER_REQUEST = 2
 
 
 def _worklist_rows(nurse, consent_form, n: int) -> None:
@@ -51,9 +51,8 @@ def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, cl
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(manager)
     client.get(reverse("patients:worklist"))
-    # + managed teams (scope), cases page, consents, coverages, liaison and team filter choices;
-    #   the manager has no team, so the navbar reads none
-    with django_assert_num_queries(PER_REQUEST - 1 + 6):
+    # + managed teams (scope), cases page, consents, coverages, liaison and team filter choices
+    with django_assert_num_queries(PER_REQUEST + 6):
         client.get(reverse("patients:worklist"))
 
 
@@ -119,8 +118,8 @@ def test_audit_page_query_count(rows, nurse, manager, client_for, django_assert_
     client = client_for(manager)
     client.get(reverse("patients:audit"))
     # + managed teams (scope), entries page (+actor, content type), the audit-page ACCESS insert,
-    #   user filter choices; the manager has no team for the navbar
-    with django_assert_num_queries(PER_REQUEST - 1 + 4):
+    #   user filter choices
+    with django_assert_num_queries(PER_REQUEST + 4):
         response = client.get(reverse("patients:audit"), {"action": 3, "patient": case.patient_id})
     assert len(response.context["page_obj"].object_list) == min(rows, 25)
 

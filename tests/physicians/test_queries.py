@@ -22,8 +22,7 @@ from tests.physicians.factories import (
 
 pytestmark = pytest.mark.django_db
 
-BASE = 5  # session, user, savepoint, session update, release savepoint
-NAV = 1  # navbar: the MSL's team
+BASE = 5  # session, user (with the team the navbar shows), savepoint, session update, release savepoint
 
 
 def _physicians(msl, n):
@@ -81,15 +80,15 @@ def _products(msl, n):
 
 LISTS = [
     # builder, queries for an MSL and why
-    (_physicians, BASE + NAV + 3),  # page of physicians (+institution, owner); area select; owner select
-    (_interactions, BASE + NAV + 4),  # page (+physician, msl, team); MSL, product, team selects
-    (_insights, BASE + NAV + 4),  # page (+physician, product, captor); product, captor, team selects
-    (_inquiries, BASE + NAV + 4),  # page (+physician, product, owner); owner, product, team selects
-    (_trainings, BASE + NAV + 4),  # page (+trainer, team); trainer, product, team selects
-    (_trials, BASE + NAV + 2),  # page (+product); product select
-    (_sites, BASE + NAV + 2),  # page (+trial, institution, PI); trial select
-    (_institutions, BASE + NAV + 1),  # page
-    (_products, BASE + NAV + 2),  # page (+area); area select
+    (_physicians, BASE + 3),  # page of physicians (+institution, owner); area select; owner select
+    (_interactions, BASE + 4),  # page (+physician, msl, team); MSL, product, team selects
+    (_insights, BASE + 4),  # page (+physician, product, captor); product, captor, team selects
+    (_inquiries, BASE + 4),  # page (+physician, product, owner); owner, product, team selects
+    (_trainings, BASE + 4),  # page (+trainer, team); trainer, product, team selects
+    (_trials, BASE + 2),  # page (+product); product select
+    (_sites, BASE + 2),  # page (+trial, institution, PI); trial select
+    (_institutions, BASE + 1),  # page
+    (_products, BASE + 2),  # page (+area); area select
 ]
 
 
@@ -107,8 +106,8 @@ def test_list_query_count_does_not_grow_with_rows(builder, expected, size, msl, 
 def test_physician_list_sorted_by_last_contact_for_the_team(size, msl, client_for, django_assert_num_queries):
     _physicians(msl, size)
     client = client_for(msl)
-    # BASE, NAV; page; area select; owner select (scope=team reads the MSL's own team id: no query)
-    with django_assert_num_queries(BASE + NAV + 3):
+    # BASE; page; area select; owner select (scope=team reads the MSL's own team id: no query)
+    with django_assert_num_queries(BASE + 3):
         response = client.get("/physicians/?scope=team&sort=-last_interaction_at&tier=1")
     assert response.status_code == 200
 
@@ -196,15 +195,15 @@ def _product(msl, n):
 DETAILS = [
     # physician (+counts as subqueries); consents; areas; interactions; their products; insights;
     # inquiries; trial roles; next follow-up
-    (_profile, BASE + NAV + 9),
-    (_interaction, BASE + NAV + 3),  # interaction (+physician, msl, team, site); products; insights
-    (_insight, BASE + NAV + 1),  # insight (+physician, product, captor, reviewer, interaction, team)
-    (_inquiry, BASE + NAV + 2),  # inquiry (+physician, product, owner, team); follow-ups
-    (_training, BASE + NAV + 3),  # session (+trainer, team); attendees; products
-    (_trial, BASE + NAV + 2),  # trial (+product); sites (+institution, PI)
-    (_site, BASE + NAV + 1),  # site (+trial, product, institution, PI)
-    (_institution, BASE + NAV + 3),  # institution; physicians (first 50); trial sites
-    (_product, BASE + NAV + 2),  # product (+area); trials
+    (_profile, BASE + 9),
+    (_interaction, BASE + 3),  # interaction (+physician, msl, team, site); products; insights
+    (_insight, BASE + 1),  # insight (+physician, product, captor, reviewer, interaction, team)
+    (_inquiry, BASE + 2),  # inquiry (+physician, product, owner, team); follow-ups
+    (_training, BASE + 3),  # session (+trainer, team); attendees; products
+    (_trial, BASE + 2),  # trial (+product); sites (+institution, PI)
+    (_site, BASE + 1),  # site (+trial, product, institution, PI)
+    (_institution, BASE + 3),  # institution; physicians (first 50); trial sites
+    (_product, BASE + 2),  # product (+area); trials
 ]
 
 
@@ -224,8 +223,8 @@ def test_detail_query_count_does_not_grow_with_rows(
 def test_profile_for_a_liaison_reads_no_medical_records(size, msl, nurse, client_for, django_assert_num_queries):
     url = _profile(msl, size)
     client = client_for(nurse)
-    # BASE, NAV; physician (no counts); consents; areas; next follow-up
-    with django_assert_num_queries(BASE + NAV + 4):
+    # BASE; physician (no counts); consents; areas; next follow-up
+    with django_assert_num_queries(BASE + 4):
         response = client.get(url)
     assert response.status_code == 200
     assert Physician.objects.count() > 0
@@ -252,7 +251,7 @@ def test_import_report_query_count(size, msl, client_for, django_assert_num_quer
         uploaded_by=msl, content="", status=ImportStatus.VALIDATED, total_rows=size, error_count=size, errors=errors
     )
     client = client_for(msl)
-    with django_assert_num_queries(BASE + NAV + 1):  # the import row (its report is a JSON column)
+    with django_assert_num_queries(BASE + 1):  # the import row (its report is a JSON column)
         response = client.get(f"/physicians/import/{job.pk}/")
     assert response.content.count(b"Required.") == size
 
