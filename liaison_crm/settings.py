@@ -139,7 +139,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # No JIT: on the dashboards' aggregates it compiled for ~50 ms per query to save a few (bench/results.md).
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # cursor_tuple_fraction=1: the only server-side cursors here are exports (and Django's select
+    # options), which read every row; the default 0.1 plans them for the first rows and made the
+    # KOL export 1.5x slower than the same SELECT (bench/results.md).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off -c cursor_tuple_fraction=1")
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share the file without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms, template
 from django.forms.utils import flatatt
 from django.template.loader import get_template
@@ -185,16 +187,28 @@ _SENTINEL = 987_654_321_012_345
 _url_templates: dict[tuple, tuple[str, str]] = {}
 
 
-@register.simple_tag
-def pk_url(name: str, pk: int) -> str:
-    """reverse(name, args=[pk]) for an integer pk, reversing each name once per URLconf."""
+def _pk_parts(name: str) -> tuple[str, str]:
     key = (get_resolver(get_urlconf()), get_script_prefix(), name)
     parts = _url_templates.get(key)
     if parts is None:
         url = reverse(name, args=[_SENTINEL])
         head, _, tail = url.partition(str(_SENTINEL))
         parts = _url_templates.setdefault(key, (head, tail))
-    return f"{parts[0]}{int(pk)}{parts[1]}"
+    return parts
+
+
+@register.simple_tag
+def pk_url(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for an integer pk, reversing each name once per URLconf."""
+    head, tail = _pk_parts(name)
+    return f"{head}{int(pk)}{tail}"
+
+
+def pk_urls(name: str) -> Callable[[int], str]:
+    """pk_url(name, ·) for many rows: the URLconf and script prefix (thread-locals) are read once,
+    not once a row (a CSV of a thousand linked rows spent a fifth of its time there)."""
+    head, tail = _pk_parts(name)
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 _paths: dict[tuple, str] = {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch
 
-from liaison_crm.ui_tags import path_url, pk_url
+from liaison_crm.ui_tags import path_url, pk_url, pk_urls
 
 # The contract's paths (shared/DESIGN.md), for lists whose URL names may not exist yet in this
 # checkout: the link is right as soon as the owning app ships the list.
@@ -34,3 +35,11 @@ def list_url(name: str, *, pk: int | None = None, **params) -> str:
         return path
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return f"{path}?{query}" if query else path
+
+
+def detail_urls(name: str) -> Callable[[int], str]:
+    """list_url(name, pk=·) for every row of a table: the URL is reversed once."""
+    try:
+        return pk_urls(name)
+    except NoReverseMatch:
+        return lambda pk: CONTRACT_PATHS[name].format(pk=pk)

@@ -16,12 +16,14 @@ from django.core.cache import cache
 
 from . import conf, selectors
 from .filters import ReportScope
-from .links import list_url
+from .links import detail_urls, list_url
 
 MSL, CLINICAL, JOINED = "msl", "clinical", "joined"
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and an export
+# builds a Cell for every value of every row.
+@dataclass(slots=True)
 class Cell:
     value: Any
     url: str | None = None
@@ -256,9 +258,10 @@ class KolsNotReached(Widget):
         return selectors.kols_not_reached(scope, limit=limit)
 
     def rows(self, data, scope):
+        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["name"], detail(r["physician_id"])),
                 n(r["tier"]),
                 n(r["cadence_days"]),
                 Cell(r["institution"]),
@@ -350,12 +353,13 @@ class NewestInsights(Widget):
         return selectors.newest_insights(scope, limit=limit or 1_000_000)
 
     def rows(self, data, scope):
+        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
                 Cell(r["captured_at"]),
                 Cell(r["theme"]),
                 Cell(r["product"]),
-                Cell(r["physician"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["physician"], detail(r["physician_id"])),
                 Cell(r["captured_by"]),
                 Cell(r["status"]),
                 Cell(r["text"]),
@@ -636,9 +640,10 @@ class TopReferringPhysicians(Widget):
         return selectors.top_referring_physicians(scope, limit=limit)
 
     def rows(self, data, scope):
+        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["name"], detail(r["physician_id"])),
                 Cell(r["institution"]),
                 n(r["referrals"], _cl(scope, **_period(scope), referral_physician=r["physician_id"])),
                 n(
@@ -701,9 +706,10 @@ class ReferrersEngagement(Widget):
         return selectors.referrers_engagement(scope, limit=limit)
 
     def rows(self, data, scope):
+        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["name"], detail(r["physician_id"])),
                 Cell(r["institution"]),
                 Cell(r["tier_label"]),
                 Cell(r["owner"]),
@@ -736,9 +742,10 @@ class SilentKolInstitutions(Widget):
         return selectors.silent_kol_institutions(scope, limit=limit)
 
     def rows(self, data, scope):
+        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
+                Cell(r["name"], detail(r["physician_id"])),
                 Cell(r["institution"], list_url("physicians:list", institution=r["institution_id"], tier=1)),
                 Cell(r["owner"]),
                 Cell(r["last_interaction_at"]),

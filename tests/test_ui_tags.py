@@ -146,6 +146,15 @@ def test_pk_url_is_reverse(pk):
         assert render("{% load ui %}{% pk_url name pk %}", name=name, pk=pk) == reverse(name, args=[pk])
 
 
+def test_pk_urls_builds_the_same_urls_for_many_rows():
+    from liaison_crm.ui_tags import pk_urls
+
+    detail = pk_urls("physicians:detail")
+    assert [detail(pk) for pk in (1, 42, "7")] == [reverse("physicians:detail", args=[pk]) for pk in (1, 42, 7)]
+    with pytest.raises(ValueError):
+        detail("7/../admin")
+
+
 def test_pk_url_follows_the_script_prefix():
     try:
         set_script_prefix("/crm/")

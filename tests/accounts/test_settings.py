@@ -70,11 +70,28 @@ def test_database_url_switches_to_postgresql():
     code = (
         "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='liaison_crm.settings';django.setup();"
         "from django.conf import settings as s;d=s.DATABASES['default'];"
-        "print(d['ENGINE'],d['NAME'],d['CONN_MAX_AGE'],d['CONN_HEALTH_CHECKS'])"
+        "print(d['ENGINE'],d['NAME'],d['CONN_MAX_AGE'],d['CONN_HEALTH_CHECKS']);print(d['OPTIONS']['options'])"
     )
     env = {**os.environ, "DATABASE_URL": "postgres://u@db.example:5432/crm"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["django.db.backends.postgresql", "crm", "60", "True"]
+    first, options = out.stdout.splitlines()
+    assert first.split() == ["django.db.backends.postgresql", "crm", "60", "True"]
+    # Session settings: no JIT, and server-side cursors (exports) planned to read every row.
+    assert options.split() == ["-c", "jit=off", "-c", "cursor_tuple_fraction=1"]
+
+
+@pytest.mark.django_db
+def test_the_database_session_plans_cursors_for_every_row():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        assert "options" not in connection.settings_dict["OPTIONS"]  # SQLite has no such settings
+        return
+    with connection.cursor() as cur:
+        cur.execute("SHOW cursor_tuple_fraction")
+        assert cur.fetchone()[0] == "1"
+        cur.execute("SHOW jit")
+        assert cur.fetchone()[0] == "off"
 
 
 def test_redis_url_switches_broker_and_cache():

@@ -175,6 +175,15 @@ def test_numbers_link_to_their_filtered_lists(world, client_for, manager, cl_tea
     assert parse_qs(overdue.query)["state"] == ["overdue"]
 
 
+def test_kol_rows_link_to_each_physician(world, client_for, manager):
+    response = client_for(manager).get(reverse("reporting:msl"), {"range": "365d"})
+    kols = next(w for w in response.context["widgets"] if w["widget"].key == "kols_not_reached")
+    ids = [r["physician_id"] for r in kols["data"]]
+    assert len(ids) == 3
+    assert [row[0].url for row in kols["rows"]] == [f"/physicians/{pk}/" for pk in ids]
+    assert all(f'href="/physicians/{pk}/"' in response.content.decode() for pk in ids)
+
+
 # --- CSV ------------------------------------------------------------------------------------
 
 
