@@ -46,6 +46,17 @@ PATIENT_UNSHOWN_ON_WORKLIST = (
 )  # fmt: skip
 
 
+CONSENTS, COVERAGES = "consent_list", "coverage_list"  # worklist_queryset()'s prefetched lists
+
+
+def _consents_and_coverages(case: Case) -> tuple:
+    """The case's consents and coverages: worklist_queryset()'s lists, or read now."""
+    consents, coverages = getattr(case, CONSENTS, None), getattr(case, COVERAGES, None)
+    if consents is None or coverages is None:
+        return case.consents.all(), case.coverages.all()
+    return consents, coverages
+
+
 def stage_rank():
     return When_(*[When(stage=s, then=Value(i)) for i, s in enumerate(STAGE_ORDER)], output_field=IntegerField())
 
@@ -56,9 +67,11 @@ def worklist_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
         qs.select_related("patient", "assigned_liaison", "evaluation", "referral_physician", "referral_institution")
         # A row shows the patient's name and MRN: the rest of their record is not read.
         .defer(*(f"patient__{field}" for field in PATIENT_UNSHOWN_ON_WORKLIST), *User.unshown("assigned_liaison"))
+        # As plain lists (to_attr): a prefetch into the related manager builds a filtered
+        # queryset for every row of the page, a fifth of the worklist's Python time.
         .prefetch_related(
-            Prefetch("consents", queryset=Consent.objects.select_related("form")),
-            Prefetch("coverages", queryset=InsuranceCoverage.objects.all()),
+            Prefetch("consents", queryset=Consent.objects.select_related("form"), to_attr=CONSENTS),
+            Prefetch("coverages", queryset=InsuranceCoverage.objects.all(), to_attr=COVERAGES),
         )
         .annotate(stage_rank=stage_rank())
     )
@@ -91,7 +104,8 @@ def next_step(case: Case) -> str:
         blockers = accept_blockers(case)
         return blockers[0] if blockers else "ready to accept"
     if case.stage == Stage.ACCEPTED:
-        blockers = admission_blockers(case, consents=case.consents.all(), coverages=case.coverages.all())
+        consents, coverages = _consents_and_coverages(case)
+        blockers = admission_blockers(case, consents=consents, coverages=coverages)
         return blockers[0] if blockers else "ready to admit"
     if case.stage == Stage.ADMITTED:
         return "plan the discharge"

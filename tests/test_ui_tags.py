@@ -245,3 +245,15 @@ def test_fast_select_reads_other_models_in_one_plain_query(django_assert_num_que
     assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["SELECT"]
     assert html.index("&lt;Cardiology&gt;") < html.index("Oncology")
     assert '<option value="" selected>---------</option>' in html
+
+
+def test_pages_print_numbers_as_written(settings):
+    """Ids go into attributes and URLs: base.html turns number localisation off, so a thousand
+    separator can never reach them (and rendering a number skips the locale machinery)."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    source = (
+        '{% extends "base.html" %}{% block content %}<i data-id="{{ n }}">{{ when|date:"Y-m-d" }}</i>{% endblock %}'
+    )
+    html = render(source, n=1234567, when=dt.date(2026, 11, 26))
+    assert '<i data-id="1234567">2026-11-26</i>' in html
+    assert render("{{ n }}", n=1234567) == "1,234,567"  # what a page without it would print

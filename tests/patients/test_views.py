@@ -107,6 +107,23 @@ def test_worklist_groups_by_stage_with_next_step_and_overdue(nurse, client_for):
     assert "Overdue" in body and "start the evaluation" in body
 
 
+def test_worklist_names_an_accepted_case_s_admission_blocker(nurse, consent_form, client_for):
+    blocked = CaseFactory(assigned_liaison=nurse, patient__last_name="Blockedson")
+    ready = CaseFactory(assigned_liaison=nurse, patient__last_name="Readyford")
+    for case in (blocked, ready):
+        services.start_evaluation(case=case, by=nurse)
+        complete_evaluation(case, nurse)
+        services.accept(case=case, by=nurse)
+    make_admittable(ready, nurse, consent_form)
+    services.add_consent(case=blocked, by=nurse, form=consent_form, procedure="Admission")  # not signed
+    response = client_for(nurse).get(reverse("patients:worklist"))
+    accepted = next(g for g in response.context["groups"] if g["stage"] == Stage.ACCEPTED)
+    steps = {case.patient.last_name: case.next_step for case in accepted["cases"]}
+    assert steps["Readyford"] == "ready to admit"
+    assert steps["Blockedson"] == "consent 'Admission' is pending"
+    assert "consent &#x27;Admission&#x27; is pending" in response.content.decode()
+
+
 def test_worklist_filters_and_search(nurse, nurse_teammate, manager, client_for):
     mine = CaseFactory(assigned_liaison=nurse, patient__last_name="Mineford", patient__mrn="MRN-A1", priority="urgent")
     theirs = CaseFactory(assigned_liaison=nurse_teammate, patient__last_name="Theirsby", program="Wound care")
