@@ -202,30 +202,71 @@ class Floor:
         return {"floor_p50_ms": round(statistics.median(self.samples) * 1000, 2) if self.samples else 0.0}
 
 
+class TemplateClock:
+    """Time spent inside Django's template engine during a request (the outermost render only:
+    included templates are inside it). Queries a template triggers lazily count as template time.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def installed(self):
+        from django.template.backends import django as backend
+
+        original = backend.Template.render
+        clock = self
+
+        def render(template, context=None, request=None):
+            clock._depth += 1
+            started = time.perf_counter()
+            try:
+                return original(template, context, request)
+            finally:
+                clock._depth -= 1
+                if clock._depth == 0:
+                    clock.seconds += time.perf_counter() - started
+
+        backend.Template.render = render
+        try:
+            yield self
+        finally:
+            backend.Template.render = original
+
+
 def time_page(client, url: str, *, warmup: int, repeat: int, cold_cache: bool, between=None) -> dict:
-    """The page's p50/p95/max over `repeat` requests after `warmup`; `between()` runs after each
-    timed request (the floor's timing)."""
+    """The page's p50/p95/max over `repeat` requests after `warmup`, and the p50s of the time its
+    templates took and of the rest; `between()` runs after each timed request (the floor's timing)."""
     times: list[float] = []
+    template_times: list[float] = []
+    untemplated: list[float] = []  # the rest of each request: Python, queries, the test client
     status, body, lines = 0, b"", 0
     deadline = time.monotonic() + REQUEST_TIMEOUT_S
-    for i in range(warmup + repeat):
-        if cold_cache:
-            clear_cache()
-        seconds, status, body, lines = fetch(client, url)
-        if i == 0 and status != 200:
-            break  # missing or broken: no point repeating
-        if i >= warmup:
-            times.append(seconds)
-            if between is not None:
-                between()
-        if time.monotonic() > deadline and times:
-            break
+    with TemplateClock().installed() as clock:
+        for i in range(warmup + repeat):
+            if cold_cache:
+                clear_cache()
+            clock.seconds = 0.0
+            seconds, status, body, lines = fetch(client, url)
+            if i == 0 and status != 200:
+                break  # missing or broken: no point repeating
+            if i >= warmup:
+                times.append(seconds)
+                template_times.append(clock.seconds)
+                untemplated.append(seconds - clock.seconds)
+                if between is not None:
+                    between()
+            if time.monotonic() > deadline and times:
+                break
     result = {"status_code": status, "status": classify(status, body), "samples": len(times), "lines": lines}
     if times:
         result.update(
             p50_ms=round(pct(times, 50) * 1000, 2),
             p95_ms=round(pct(times, 95) * 1000, 2),
             max_ms=round(max(times) * 1000, 2),
+            template_p50_ms=round(pct(template_times, 50) * 1000, 2),
+            untemplated_p50_ms=round(pct(untemplated, 50) * 1000, 2),
         )
     return result
 

@@ -81,6 +81,12 @@ def test_every_page_has_a_result_and_none_is_broken(results):
         if page["status"] != "missing":
             assert page["queries"] > 0 and page["p95_ms"] > 0 and page["samples"] == 2, (key, page)
             assert page["floor_p50_ms"] > 0 and page["rows_read"] > 0, (key, page)
+            # Where the time goes: the templates and the rest add up to the request.
+            assert 0 <= page["template_p50_ms"] <= page["max_ms"] and page["untemplated_p50_ms"] > 0, (key, page)
+            if page["kind"] == "export":
+                assert page["template_p50_ms"] == 0, (key, page)  # streamed CSV: no template
+            else:
+                assert page["template_p50_ms"] > 0, (key, page)
         assert f"| {key} |" in results["_markdown"]
 
 
