@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.factories import CaseFactory, PhysicianFactory
-from tests.reporting.factories import InteractionFactory, ago
+from tests.physicians.factories import InteractionFactory
+from tests.reporting.factories import ago
 
 from .conftest import login
 

@@ -20,16 +20,14 @@ from tests.factories import (
     PhysicianFactory,
     ProductFactory,
 )
-
-from .factories import (
-    ConsentFactory,
+from tests.physicians.factories import (
     InsightFactory,
     InteractionFactory,
     TrainingAttendeeFactory,
     TrainingSessionFactory,
-    TrialSiteFactory,
-    ago,
 )
+
+from .factories import ConsentFactory, TrialSiteFactory, ago
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 

@@ -7,15 +7,9 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from tests.factories import CaseFactory, FollowUpFactory, MedicalInquiryFactory, PhysicianFactory
+from tests.physicians.factories import InsightFactory, InteractionFactory, TrainingAttendeeFactory
 
-from .factories import (
-    ConsentFactory,
-    InsightFactory,
-    InteractionFactory,
-    TrainingAttendeeFactory,
-    TrialSiteFactory,
-    ago,
-)
+from .factories import ConsentFactory, TrialSiteFactory, ago
 
 pytestmark = pytest.mark.django_db
 
