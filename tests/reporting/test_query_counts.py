@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 # tests make that request first.
 BASE = 4 + 2
 
-# One query per widget of the page (widgets.PAGES).
-# referrers × engagement, silent KOLs, follow-ups, funnel, KOL coverage, per MSL, inquiries, caseload
-OVERVIEW = BASE + 8
+# One query per widget of the page (widgets.PAGES), two for referrers × engagement.
+# referrers × engagement (referrals, then interactions), silent KOLs, follow-ups, funnel, KOL
+# coverage, per MSL, inquiries, caseload
+OVERVIEW = BASE + 9
 # per week, per MSL, coverage, not reached, by theme, by status, newest, inquiries, training,
 # enrolment, sites
 MSL = BASE + 11
@@ -86,8 +87,8 @@ def test_csv_export_query_count_does_not_grow_with_data(client_for, manager, msl
     client = client_for(manager)
     url = reverse("reporting:export", args=["referrers_engagement"])
     client.get("/")  # the session's activity stamp
-    # session, user, teams, kinds; the export's query.
-    expected = 4 + 1
+    # session, user, teams, kinds; the export's two queries (referrals, interactions).
+    expected = 4 + 2
     add_rows(2, msl=msl, nurse=nurse, offset=0)
     with django_assert_num_queries(expected):
         b"".join(client.get(url, {"range": "90d"}).streaming_content)

@@ -163,6 +163,9 @@ def test_referrers_engagement_joins_referrals_with_msl_interactions(world, manag
     ]
     assert rows[0]["owner"] == msl.get_full_name()
     assert rows[0]["last_interaction_at"] == world.p1.last_interaction_at
+    # The dashboard's top rows count the interactions of those rows only: the same figures.
+    assert list(selectors.referrers_engagement(scope_for(manager), limit=1)) == rows[:1]
+    assert list(selectors.referrers_engagement(scope_for(manager), limit=5)) == rows
 
 
 def test_silent_kol_institutions(world, manager):
