@@ -51,28 +51,28 @@ class FastSelectMixin:
 
 
 def _choices(widget):
-    """The widget's choices. A model's choices are read as tuples when the model can label a row
-    (`label_from_values(row)` over its LABEL_FIELDS, the first being the key) and the field labels
-    with str(obj): a select of a few hundred people then builds no model instances."""
+    """The widget's choices, from one plain SELECT.
+
+    Django's own iterator reads a model's choices with .iterator(): on PostgreSQL a server-side
+    cursor, three round trips (DECLARE, FETCH, CLOSE) for a list of a few dozen rows. A model's
+    choices are read as tuples when the model can label a row (`label_from_values(row)` over its
+    LABEL_FIELDS, the first being the key) and the field labels with str(obj): a select of a few
+    hundred people then builds no model instances. Other models are read as instances.
+    """
     choices = widget.choices
     if not isinstance(choices, forms.models.ModelChoiceIterator):
         return choices
     field, model = choices.field, choices.queryset.model
+    if getattr(field, "null_label", None) or choices.queryset._prefetch_related_lookups:
+        return choices  # django-filter's extra "null" option; a prefetch is read without a cursor
+    head = [("", field.empty_label)] if field.empty_label is not None else []
     if (
         not hasattr(model, "label_from_values")
         or type(field).label_from_instance is not forms.ModelChoiceField.label_from_instance
         or field.to_field_name
-        or getattr(field, "null_label", None)  # django-filter's extra "null" option
-        or choices.queryset._prefetch_related_lookups
     ):
-        if getattr(field, "null_label", None) or choices.queryset._prefetch_related_lookups:
-            return choices
-        # Django's iterator reads the queryset with .iterator(): on PostgreSQL a server-side
-        # cursor, three round trips (DECLARE, FETCH, CLOSE) for a list of a few dozen rows.
-        head = [("", field.empty_label)] if field.empty_label is not None else []
         return [*head, *(choices.choice(obj) for obj in choices.queryset.all())]
     rows = choices.queryset.values_list(*model.LABEL_FIELDS)
-    head = [("", field.empty_label)] if field.empty_label is not None else []
     return [*head, *((row[0], model.label_from_values(row)) for row in rows)]
 
 
