@@ -187,8 +187,13 @@ _SENTINEL = 987_654_321_012_345
 _url_templates: dict[tuple, tuple[str, str]] = {}
 
 
+def _url_key(name: str) -> tuple:
+    """What a reversed URL depends on besides its name: the URLconf and the script prefix."""
+    return (get_resolver(get_urlconf()), get_script_prefix(), name)
+
+
 def _pk_parts(name: str) -> tuple[str, str]:
-    key = (get_resolver(get_urlconf()), get_script_prefix(), name)
+    key = _url_key(name)
     parts = _url_templates.get(key)
     if parts is None:
         url = reverse(name, args=[_SENTINEL])
@@ -218,7 +223,7 @@ _paths: dict[tuple, str] = {}
 def path_url(name: str) -> str:
     """reverse(name) for a URL without arguments, reversed once per URLconf (the dashboards link
     every figure to a list: a few hundred reverse() calls a page)."""
-    key = (get_resolver(get_urlconf()), get_script_prefix(), name)
+    key = _url_key(name)
     path = _paths.get(key)
     if path is None:
         path = _paths.setdefault(key, reverse(name))

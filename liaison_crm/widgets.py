@@ -47,7 +47,7 @@ class FastSelectMixin:
             if isinstance(option_label, (list, tuple)):
                 parts.append("</optgroup>")
         parts.append("</select>")
-        return mark_safe("".join(parts))  # every value above went through format_html/conditional_escape
+        return mark_safe("".join(parts))  # every value above went through format_html or _escape
 
 
 def _choices(widget):

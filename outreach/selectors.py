@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from . import services
 from .models import FollowUp, FollowUpStatus, Notification
 
 STATES = ("overdue", "today", "week", "later", "done")
@@ -65,3 +66,14 @@ def follow_ups_for(user, *, q: str = "", owner_id: int | None = None, team_id: i
 def unread_count(user, cap: int = 100) -> int:
     """One query on the partial index, bounded: the bell shows '99+' past the cap."""
     return Notification.objects.filter(user=user, read_at__isnull=True)[:cap].count()
+
+
+class Assignees(list):
+    """The people a follow-up can be handed to, in name order. Their <option>s are built once per
+    page and reused by every row's reassign select (the `assignee_options` tag)."""
+
+    options: list[tuple[int, str, str]] | None = None
+
+
+def assignees_for(user) -> Assignees:
+    return Assignees(services.assignable_users(user).order_by("first_name", "last_name", "username"))

@@ -20,7 +20,6 @@ from liaison_crm.pagination import paginate
 from . import selectors, services
 from .forms import OutreachEventForm, QuickAddForm, SnoozeForm
 from .models import CalendarFeed, EventKind, FollowUp, FollowUpStatus, Notification, OutreachEvent
-from .templatetags.outreach_tags import Assignees
 
 SECTION_LIMIT = 10
 
@@ -52,7 +51,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     people = _can_filter_people(user)
-    assignees = Assignees(services.assignable_users(user).order_by("first_name", "last_name", "username"))
+    assignees = selectors.assignees_for(user)
     q = request.GET.get("q", "").strip()
     owner_id = _int(request.GET.get("owner")) if people else None
     team_id = _int(request.GET.get("team")) if people else None
@@ -126,7 +125,7 @@ def _row_response(request, follow_up: FollowUp, *, error: str = "", status: int 
     follow_up = selectors.follow_ups_for(request.user).filter(pk=follow_up.pk).first() or follow_up
     context = {
         "fu": follow_up,
-        "assignees": Assignees(services.assignable_users(request.user).order_by("first_name", "last_name", "username")),
+        "assignees": selectors.assignees_for(request.user),
         "people": _can_filter_people(request.user),
         "now": timezone.now(),
         "row_error": error,

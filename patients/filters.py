@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team, User
+from liaison_crm.dates import day_start
 from liaison_crm.widgets import FastSelectForm
 
 from . import conf
@@ -25,10 +26,6 @@ REACHED = {
     "admitted": "admitted_at",
     "discharged": "discharged_at",
 }
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -113,19 +110,17 @@ class CaseFilter(django_filters.FilterSet):
         )
 
     def filter_discharged_from(self, qs, name, value):
-        return qs.filter(discharged_at__gte=_day_start(value))
+        return qs.filter(discharged_at__gte=day_start(value))
 
     def filter_discharged_to(self, qs, name, value):
-        return qs.filter(discharged_at__lt=_day_start(value + dt.timedelta(days=1)))
+        return qs.filter(discharged_at__lt=day_start(value + dt.timedelta(days=1)))
 
     # Ranges on the indexed timestamp rather than a date() of it.
     def filter_date_from(self, qs, name, value):
-        start = dt.datetime.combine(value, dt.time.min, tzinfo=timezone.get_current_timezone())
-        return qs.filter(referral_received_at__gte=start)
+        return qs.filter(referral_received_at__gte=day_start(value))
 
     def filter_date_to(self, qs, name, value):
-        end = dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone())
-        return qs.filter(referral_received_at__lt=end)
+        return qs.filter(referral_received_at__lt=day_start(value + dt.timedelta(days=1)))
 
     def filter_scope(self, qs, name, value):
         if value == "mine" and self.user is not None and self.user.is_liaison:

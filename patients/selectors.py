@@ -12,6 +12,7 @@ from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from liaison_crm.dates import day_start
 
 from . import conf
 from .choices import Stage
@@ -200,13 +201,10 @@ def audit_entries(user, filters: AuditFilters) -> QuerySet[LogEntry]:
     if filters.action is not None:
         qs = qs.filter(action=filters.action)
     # Ranges on the indexed timestamp, not a date() of it.
-    tz = timezone.get_current_timezone()
     if filters.date_from:
-        qs = qs.filter(timestamp__gte=dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=tz))
+        qs = qs.filter(timestamp__gte=day_start(filters.date_from))
     if filters.date_to:
-        qs = qs.filter(
-            timestamp__lt=dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        )
+        qs = qs.filter(timestamp__lt=day_start(filters.date_to + dt.timedelta(days=1)))
     return qs.select_related("actor", "content_type").order_by("-timestamp", "-id")
 
 

@@ -10,6 +10,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
+from liaison_crm.dates import day_start
 from liaison_crm.widgets import FastSelectForm
 
 from .choices import (
@@ -41,20 +42,16 @@ from .models import (
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def _day_start(value: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
-
-
 class DateRangeMixin:
     """`date_from` / `date_to` on a datetime column as index-friendly bounds (no __date cast)."""
 
     date_field = ""
 
     def filter_date_from(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
-        return qs.filter(**{f"{self.date_field}__gte": _day_start(value)})
+        return qs.filter(**{f"{self.date_field}__gte": day_start(value)})
 
     def filter_date_to(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
-        return qs.filter(**{f"{self.date_field}__lt": _day_start(value + dt.timedelta(days=1))})
+        return qs.filter(**{f"{self.date_field}__lt": day_start(value + dt.timedelta(days=1))})
 
 
 def _scope_teams(request) -> QuerySet:

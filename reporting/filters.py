@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team, User
+from liaison_crm.dates import day_start
 from liaison_crm.widgets import FastSelectForm
 
 from . import conf
@@ -56,12 +57,12 @@ class ReportScope:
 
     @property
     def start(self) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(self.date_from, dt.time.min))
+        return day_start(self.date_from)
 
     @property
     def end(self) -> dt.datetime:
         """Exclusive end: midnight after `date_to`."""
-        return timezone.make_aware(dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min))
+        return day_start(self.date_to + dt.timedelta(days=1))
 
     @property
     def followup_team_ids(self) -> frozenset[int] | None:

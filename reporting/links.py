@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch
 
-from liaison_crm.ui_tags import path_url, pk_url, pk_urls
+from liaison_crm.ui_tags import path_url, pk_urls
 
 # The contract's paths (shared/DESIGN.md), for lists whose URL names may not exist yet in this
 # checkout: the link is right as soon as the owning app ships the list.
@@ -27,10 +27,13 @@ CONTRACT_PATHS = {
 
 def list_url(name: str, *, pk: int | None = None, **params) -> str:
     """URL of a named list (or detail, with `pk`) with its filters; empty parameters are dropped."""
-    try:
-        path = pk_url(name, pk) if pk is not None else path_url(name)
-    except NoReverseMatch:
-        path = CONTRACT_PATHS[name].format(pk=pk)
+    if pk is not None:
+        path = detail_urls(name)(pk)
+    else:
+        try:
+            path = path_url(name)
+        except NoReverseMatch:
+            path = CONTRACT_PATHS[name]
     if not params:
         return path
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from liaison_crm.ui_tags import pk_url
+from outreach.selectors import Assignees
 
 register = template.Library()
 
@@ -41,13 +42,6 @@ def concern(fu) -> dict | None:
             "icon": "chat-dots",
         }
     return None
-
-
-class Assignees(list):
-    """The people a follow-up can be handed to. Their <option>s are built once per page and
-    reused by every row's reassign select (`assignee_options`)."""
-
-    options: list[tuple[int, str, str]] | None = None
 
 
 @register.simple_tag
