@@ -35,7 +35,7 @@ class Page:
     title: str
     path: str
     user: str  # a demo username (password "demo"); the loader gives each of them data
-    kind: str  # "list" | "detail" | "dashboard" | "export"
+    kind: str  # "list" | "detail" | "dashboard" | "export" | "reference" (bench/urls.py: no budgets)
     admin: str | None = None  # the same model's admin changelist with the same filter (as `admin`)
     cold_cache: bool = False  # clear Django's cache before every request (dashboards)
     in_mix: bool = True  # part of the throughput workload
@@ -52,6 +52,24 @@ class Page:
 PHYS_ADMIN = "/admin/physicians/physician/"
 
 PAGES: tuple[Page, ...] = (
+    # What every page costs before it does anything of its own (bench/urls.py): reported beside
+    # the pages, never budgeted, never in the throughput mix.
+    Page(
+        "reference_empty",
+        "Reference: an empty signed-in page",
+        "/bench/reference/empty/",
+        "msl",
+        "reference",
+        in_mix=False,
+    ),
+    Page(
+        "reference_layout",
+        "Reference: the site layout around no content",
+        "/bench/reference/layout/",
+        "msl",
+        "reference",
+        in_mix=False,
+    ),
     Page(
         "physicians",
         "Physician list (default: my physicians)",

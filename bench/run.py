@@ -237,6 +237,8 @@ def evaluate_budgets(results: dict) -> list[dict]:
     ref = results.get("reference", {}).get("pages", {})
     for key, r in results["pages"].items():
         page = next(p for p in P.PAGES if p.key == key)
+        if page.kind == "reference":
+            continue  # a yardstick for the pages, not a page of the product
         exists = r.get("status") in ("ok", "placeholder")
         real = r.get("status") == "ok"  # a placeholder's timings say nothing about the real page
         if page.budget_ms is not None:
@@ -323,6 +325,52 @@ def _without_templates(r: dict) -> float | None:
     return round(r["untemplated_p50_ms"] / r["floor_p50_ms"], 2)
 
 
+def reference_section(pages: dict) -> list[str]:
+    """What the 3x-floor budget leaves each page over it for its own work, measured against the
+    reference page in the site layout (bench/urls.py): every page pays that page's cost first."""
+    from bench import pages as P
+
+    layout = pages.get("reference_layout") or {}
+    empty = pages.get("reference_empty") or {}
+    if not (layout.get("p50_ms") and layout.get("floor_p50_ms")):
+        return []
+    fixed = layout["p50_ms"] - layout["floor_p50_ms"]  # Python every page spends before its own work
+    lines = [
+        "",
+        "## What the floor budget leaves a page",
+        "",
+        f"- An empty signed-in page (session, user and team, the whole middleware stack, a two-byte body): "
+        f"p50 {_fmt(empty.get('p50_ms'))} ms, floor {_fmt(empty.get('floor_p50_ms'))} ms, "
+        f"**{_fmt(empty.get('floor_ratio'))}×** its floor.",
+        f"- The same page in the site layout (base.html, no content): p50 {_fmt(layout['p50_ms'])} ms, floor "
+        f"{_fmt(layout['floor_p50_ms'])} ms, **{_fmt(layout.get('floor_ratio'))}×**: every page spends "
+        f"{fixed:.2f} ms outside the database before it does anything of its own.",
+        "",
+        f"For each page over {P.FLOOR_RATIO_MAX:g}× its floor: the time the budget leaves it for its own work "
+        f"({P.FLOOR_RATIO_MAX:g} × floor, less the floor, less those {fixed:.2f} ms), and the time its own work takes "
+        "now (p50 less its floor, less the same). Its own work is its forms, its queries' Python side (building "
+        "the SQL and the objects) and its content's HTML.",
+        "",
+        "| page | floor ms | budget ms | left for own work ms | own work now ms |",
+        "|---|---|---|---|---|",
+    ]
+    over = 0
+    for key, r in pages.items():
+        page = next(p for p in P.PAGES if p.key == key)
+        if page.kind == "reference" or not r.get("floor_ratio") or r["floor_ratio"] <= P.FLOOR_RATIO_MAX:
+            continue
+        over += 1
+        floor = r["floor_p50_ms"]
+        left = (P.FLOOR_RATIO_MAX - 1) * floor - fixed
+        own = r["p50_ms"] - floor - fixed
+        lines.append(
+            f"| {key} | {_fmt(floor)} | {_fmt(round(P.FLOOR_RATIO_MAX * floor, 2))} | {left:.2f} | {own:.2f} |"
+        )
+    if not over:
+        lines.append("| (none) | | | | |")
+    return lines
+
+
 def write_report(results: dict, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
@@ -361,6 +409,7 @@ def write_report(results: dict, out_dir: Path) -> None:
             f"{_fmt(r.get('floor_p50_ms'))} | {_fmt(r.get('floor_ratio'))} | {_fmt(r.get('template_p50_ms'))} | "
             f"{_fmt(_without_templates(r))} | {admin_cell} | {_fmt(r.get('admin_ratio'))} |"
         )
+    lines += reference_section(results["pages"])
     t = results.get("throughput", {})
     d = results.get("dispatch", {})
     i = results.get("import", {})

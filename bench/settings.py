@@ -24,3 +24,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "ERROR"}},
 }
+# The product's URLs plus the benchmark's two reference pages (bench/urls.py).
+ROOT_URLCONF = "bench.urls"

@@ -83,8 +83,8 @@ def test_every_page_has_a_result_and_none_is_broken(results):
             assert page["floor_p50_ms"] > 0 and page["rows_read"] > 0, (key, page)
             # Where the time goes: the templates and the rest add up to the request.
             assert 0 <= page["template_p50_ms"] <= page["max_ms"] and page["untemplated_p50_ms"] > 0, (key, page)
-            if page["kind"] == "export":
-                assert page["template_p50_ms"] == 0, (key, page)  # streamed CSV: no template
+            if page["kind"] == "export" or key == "reference_empty":
+                assert page["template_p50_ms"] == 0, (key, page)  # streamed CSV, plain text: no template
             else:
                 assert page["template_p50_ms"] > 0, (key, page)
         assert f"| {key} |" in results["_markdown"]
@@ -117,3 +117,27 @@ def test_report_covers_machine_throughput_dispatch_import_and_budgets(results):
     verdicts = {check["result"] for check in results["budgets"]}
     assert verdicts <= {"pass", "fail", "missing"}
     assert "## Budgets" in results["_markdown"]
+
+
+def test_reference_pages_are_reported_and_never_budgeted(results):
+    for key in ("reference_empty", "reference_layout"):
+        assert results["pages"][key]["status"] == "ok", results["pages"][key]
+        assert not [c for c in results["budgets"] if c["budget"].startswith(key)]
+    assert "## What the floor budget leaves a page" in results["_markdown"]
+
+
+def test_what_the_floor_budget_leaves_is_three_floors_less_the_floor_and_the_layout():
+    from bench.run import reference_section
+
+    pages = {
+        "reference_empty": {"p50_ms": 1.0, "floor_p50_ms": 0.4, "floor_ratio": 2.5},
+        "reference_layout": {"p50_ms": 2.0, "floor_p50_ms": 0.5, "floor_ratio": 4.0},  # 1.5 ms fixed
+        "physicians": {"p50_ms": 8.0, "floor_p50_ms": 1.0, "floor_ratio": 8.0},
+        "case": {"p50_ms": 20.0, "floor_p50_ms": 10.0, "floor_ratio": 2.0},  # within budget: not listed
+    }
+    text = "\n".join(reference_section(pages))
+    assert "every page spends 1.50 ms outside the database" in text
+    # budget 3 ms; left: 3 - 1 - 1.5 = 0.5 ms; own work now: 8 - 1 - 1.5 = 5.5 ms
+    assert "| physicians | 1.0 | 3.0 | 0.50 | 5.50 |" in text
+    assert "| case |" not in text
+    assert reference_section({}) == []  # no reference measured: no section
