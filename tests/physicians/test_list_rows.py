@@ -1,5 +1,5 @@
-"""{% physician_rows %} writes the markup the physician list's row loop wrote, for every branch
-of the loop."""
+"""{% physician_rows %} and {% interaction_rows %} write the markup the list templates' row loops
+wrote, for every branch of those loops."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from physicians.choices import KolTier
+from physicians.choices import Channel, KolTier
 from tests.factories import InstitutionFactory, PhysicianFactory, UserFactory
+from tests.physicians.factories import InteractionFactory
 from tests.test_ui_tags import tree
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,19 @@ PHYSICIANS_REFERENCE = Template(
 {% endfor %}"""
 )
 PHYSICIANS_TAG = Template("{% load physician_tags %}{% physician_rows page_obj %}")
+
+INTERACTIONS_REFERENCE = Template(
+    """{% load ui %}{% for i in page_obj %}
+  <tr>
+    <td><a href="{% pk_url 'physicians:interaction_detail' i.pk %}">{{ i.occurred_at|date:"Y-m-d H:i" }}</a></td>
+    <td><a href="{% pk_url 'physicians:detail' i.physician_id %}">{{ i.physician.last_name }}, {{ i.physician.first_name }}</a></td>
+    <td>{{ i.get_channel_display }}{% if i.unsolicited_request %} <span class="badge text-bg-warning">unsolicited</span>{% endif %}</td>
+    <td>{{ i.msl.get_full_name }}</td>
+    <td class="small">{{ i.topics|truncatechars:80 }}</td>
+  </tr>
+{% endfor %}"""
+)
+INTERACTIONS_TAG = Template("{% load physician_tags %}{% interaction_rows page_obj %}")
 
 # Not UTC, so that a value's local date differs from its UTC date (see LATE below).
 ZONE = "America/New_York"
@@ -93,5 +107,43 @@ def test_physician_rows_escape_every_value(physicians, msl, client_for):
     assert "Smith &amp; Sons &lt;Clinic&gt;" in ours and "&quot;Old&quot; Town" in ours
 
 
+@pytest.fixture
+def interactions(msl, msl_team):
+    odd_msl = UserFactory(username="odd", first_name="Zoë <i>", last_name="D'Arcy & co", team=msl_team)
+    doctor = PhysicianFactory(last_name="O'Brien <b>", first_name='"Ann"')
+    return [
+        InteractionFactory(msl=msl, physician=doctor, occurred_at=LATE, topics="Short <topics> & more"),
+        InteractionFactory(
+            msl=odd_msl, occurred_at=ON_THE_SECOND, channel=Channel.ADVISORY_BOARD, unsolicited_request=True,
+            topics="Long " * 30,
+        ),
+        # Decomposed accents: |truncatechars counts them as one character each and writes NFC.
+        InteractionFactory(msl=msl, channel=Channel.EMAIL, topics="e\u0301" * 79 + "x", occurred_at=timezone.now()),
+        InteractionFactory(msl=msl, channel=Channel.PHONE, topics="", occurred_at=LATE - dt.timedelta(days=40)),
+    ]  # fmt: skip
+
+
+def test_interaction_rows_are_the_loop_markup_on_every_branch(interactions, msl, client_for):
+    with timezone.override(ZONE):
+        ours, reference, page = _rows(
+            client_for(msl), "/physicians/interactions/", INTERACTIONS_TAG, INTERACTIONS_REFERENCE
+        )
+    assert ours.count("<tr") == len(interactions)
+    assert tree(ours) == tree(reference)
+    assert ours in page
+    assert ">2024-03-04 22:30</a>" in ours and ">2024-07-01 10:05</a>" in ours
+    assert "Long " * 15 + "Long…" in ours  # truncated to 80 characters, the ellipsis included
+
+
+def test_interaction_rows_escape_every_value(interactions, msl, client_for):
+    ours, reference, _ = _rows(client_for(msl), "/physicians/interactions/", INTERACTIONS_TAG, INTERACTIONS_REFERENCE)
+    assert ours == _unindented(reference)
+    for raw in ("<b>", "<i>", "<topics>", "O'Brien", "D'Arcy"):
+        assert raw not in ours
+    assert "O&#x27;Brien &lt;b&gt;, &quot;Ann&quot;" in ours
+    assert "Zoë &lt;i&gt; D&#x27;Arcy &amp; co" in ours and "Short &lt;topics&gt; &amp; more" in ours
+
+
 def test_no_rows_for_an_empty_page():
     assert PHYSICIANS_TAG.render(Context({"page_obj": []})) == ""
+    assert INTERACTIONS_TAG.render(Context({"page_obj": []})) == ""
