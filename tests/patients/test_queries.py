@@ -86,11 +86,11 @@ def test_case_page_query_count(rows, page, nurse, consent_form, client_for, djan
     case = _case_with_children(nurse, consent_form, rows)
     client = client_for(nurse)
     client.get(reverse(page, args=[case.pk]))
-    # + case (patient, liaison, team, referral sources, evaluation and its reviewers joined),
+    # + case (patient, liaison, creator, team, referral sources joined), evaluation (+reviewers),
     #   medications, coverages (+verifier), consents (+form, explainer), communications (+by),
     #   transitions (+by), the audit ACCESS insert, follow-ups; the case page also lists the
     #   consent forms for its "add a consent" form (the print page renders no forms)
-    expected = PER_REQUEST + 8 + (1 if page == "patients:case_detail" else 0)
+    expected = PER_REQUEST + 9 + (1 if page == "patients:case_detail" else 0)
     with django_assert_num_queries(expected):
         response = client.get(reverse(page, args=[case.pk]))
     assert response.content.decode().count("Drug ") == rows
