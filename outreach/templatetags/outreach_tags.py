@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 from django.urls import NoReverseMatch
 from django.utils import timezone
-from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from liaison_crm.dates import day_month_hm, ymd_hm
 from liaison_crm.ui_tags import pk_url
 from outreach.models import FollowUpStatus
 from outreach.selectors import Assignees
@@ -87,13 +89,10 @@ SNOOZE_MENU = (
 )
 
 
-def _when(value) -> tuple[str, str]:
-    """`value|date:"Y-m-d H:i"` and `value|date:"D j M, H:i"` in the current time zone: what
-    django.utils.dateformat writes for those formats, at a fifth of its cost per row."""
+def _when(value: dt.datetime) -> tuple[str, str]:
+    """`value|date:"Y-m-d H:i"` and `value|date:"D j M, H:i"` in the current time zone."""
     local = timezone.localtime(value)
-    hm = f"{local.hour:02d}:{local.minute:02d}"
-    short = f"{WEEKDAYS_ABBR[local.weekday()]} {local.day} {str(MONTHS_3[local.month]).title()}, {hm}"
-    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {hm}", short
+    return ymd_hm(local), day_month_hm(local)
 
 
 def _csrf_input(token) -> str:

@@ -9,13 +9,13 @@ the rows are the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from liaison_crm.ui_tags import pk_url
+from liaison_crm.ui_tags import pk_urls
 
 register = template.Library()
 
@@ -24,14 +24,14 @@ STANDARD = '<span class="badge text-bg-light">Standard</span>'
 OVERDUE = ' <span class="badge text-bg-warning" title="Longer in this stage than the target">Overdue</span>'
 
 
-def worklist_row(case) -> str:
+def worklist_row(case, detail: Callable[[int], str]) -> str:
     """One case (decorated by patients.selectors.decorate) as a worklist <tr>; every value escaped."""
     patient = case.patient
     overdue = bool(case.is_overdue)
     liaison = case.assigned_liaison
     return (
         f'<tr class="{"table-warning" if overdue else ""}">'
-        f'<td><a href="{escape(pk_url("patients:case_detail", case.pk))}" class="fw-semibold">'
+        f'<td><a href="{escape(detail(case.pk))}" class="fw-semibold">'
         f"{escape(patient.last_name)}, {escape(patient.first_name)}</a>"
         f'<div class="small text-body-secondary">MRN {escape(patient.mrn)}</div></td>'
         f"<td>{escape(case.program)}</td>"
@@ -47,4 +47,5 @@ def worklist_row(case) -> str:
 @register.simple_tag
 def worklist_rows(cases: Iterable) -> SafeString:
     """{% worklist_rows group.cases %}: the <tr>s of one stage group."""
-    return mark_safe("".join(worklist_row(case) for case in cases))  # every value escaped in worklist_row
+    detail = pk_urls("patients:case_detail")  # reversed once a page, not once a row
+    return mark_safe("".join(worklist_row(case, detail) for case in cases))  # every value escaped in worklist_row

@@ -24,6 +24,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from liaison_crm.dates import iso_datetime, ymd, ymd_hm
 from liaison_crm.ui_tags import pk_urls
 from physicians.models import Interaction, Physician
 
@@ -34,25 +35,6 @@ INACTIVE = mark_safe(' <span class="badge text-bg-secondary">inactive</span>')
 NEVER = mark_safe('<span class="text-body-secondary">never</span>')
 UNSOLICITED = mark_safe(' <span class="badge text-bg-warning">unsolicited</span>')
 TOPICS_SHOWN = 80  # characters, as `|truncatechars:80`
-
-
-# --- `|date` in Python: the template engine converts an aware datetime to the current time zone
-# before the filter (template_localtime); these take the converted value. ----------------------
-
-
-def iso_datetime(local: dt.datetime) -> str:
-    """`|date:'c'`: Django's 'c' is datetime.isoformat() (microseconds when set, the offset)."""
-    return local.isoformat()
-
-
-def ymd(local: dt.datetime) -> str:
-    """`|date:"Y-m-d"` (Y is the year on four digits, as isoformat() writes it)."""
-    return local.date().isoformat()
-
-
-def ymd_hm(local: dt.datetime) -> str:
-    """`|date:"Y-m-d H:i"`."""
-    return f"{local.date().isoformat()} {local.hour:02d}:{local.minute:02d}"
 
 
 def _name_link(url: str, physician: Physician) -> SafeString:
