@@ -1,5 +1,5 @@
-"""{% physician_rows %} and {% interaction_rows %} write the markup the list templates' row loops
-wrote, for every branch of those loops."""
+"""{% physician_rows %}, {% interaction_rows %} and {% inquiry_rows %} write the markup the list
+templates' row loops wrote, for every branch of those loops."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from physicians.choices import Channel, KolTier
-from tests.factories import InstitutionFactory, PhysicianFactory, UserFactory
+from physicians.choices import Channel, InquiryPriority, InquiryStatus, KolTier
+from tests.factories import InstitutionFactory, MedicalInquiryFactory, PhysicianFactory, ProductFactory, UserFactory
 from tests.physicians.factories import InteractionFactory
 from tests.test_ui_tags import tree
 
@@ -44,6 +44,22 @@ INTERACTIONS_REFERENCE = Template(
 {% endfor %}"""
 )
 INTERACTIONS_TAG = Template("{% load physician_tags %}{% interaction_rows page_obj %}")
+
+INQUIRIES_REFERENCE = Template(
+    """{% load ui %}{% for q in page_obj %}
+  <tr{% if q.is_overdue %} class="row-overdue"{% endif %}>
+    <td><a href="{% pk_url 'physicians:inquiry_detail' q.pk %}">{{ q.received_at|date:"Y-m-d" }}</a></td>
+    <td><a href="{% pk_url 'physicians:detail' q.physician_id %}">{{ q.physician.last_name }}, {{ q.physician.first_name }}</a></td>
+    <td class="small">{{ q.question|truncatechars:80 }}</td>
+    <td>{{ q.product.name|default:"—" }}</td>
+    <td>{% if q.priority == "urgent" %}<span class="badge text-bg-danger">Urgent</span>{% else %}Standard{% endif %}</td>
+    <td>{{ q.due_at|date:"Y-m-d" }}{% if q.is_overdue %} <span class="badge badge-overdue">overdue</span>{% endif %}</td>
+    <td><span class="badge status-{{ q.status }}">{{ q.get_status_display }}</span></td>
+    <td>{{ q.owner.get_full_name }}</td>
+  </tr>
+{% endfor %}"""
+)
+INQUIRIES_TAG = Template("{% load physician_tags %}{% inquiry_rows page_obj %}")
 
 # Not UTC, so that a value's local date differs from its UTC date (see LATE below).
 ZONE = "America/New_York"
@@ -144,6 +160,53 @@ def test_interaction_rows_escape_every_value(interactions, msl, client_for):
     assert "Zoë &lt;i&gt; D&#x27;Arcy &amp; co" in ours and "Short &lt;topics&gt; &amp; more" in ours
 
 
+@pytest.fixture
+def inquiries(msl, msl_team):
+    odd_owner = UserFactory(username="odd", first_name="Zoë <i>", last_name="D'Arcy & co", team=msl_team)
+    nameless = UserFactory(username="nameless", first_name="", last_name="", team=msl_team)
+    doctor = PhysicianFactory(last_name="O'Brien <b>", first_name='"Ann"')
+    odd_product = ProductFactory(name="Cardio <x> & co")
+    blank_product = ProductFactory(name="")
+    past = LATE - dt.timedelta(days=3)
+    return [
+        # Open and overdue; received and due late in the UTC day: the day before, in New York.
+        MedicalInquiryFactory(owner=msl, physician=doctor, product=odd_product, priority=InquiryPriority.URGENT,
+                              question="Dose <in> CKD & \"HD\"?", received_at=past, due_at=LATE),
+        # Open, due later: not overdue; no product; a question longer than 80 characters.
+        MedicalInquiryFactory(owner=odd_owner, product=None, question="Long " * 30, received_at=ON_THE_SECOND,
+                              due_at=timezone.now() + dt.timedelta(days=2)),
+        # Past due but answered or closed: not overdue. A product without a name; an owner without names.
+        MedicalInquiryFactory(owner=nameless, product=blank_product, status=InquiryStatus.ANSWERED,
+                              priority=InquiryPriority.URGENT, question="", received_at=past, due_at=LATE),
+        MedicalInquiryFactory(owner=msl, status=InquiryStatus.CLOSED, question="e\u0301" * 79 + "x",
+                              received_at=timezone.now(), due_at=ON_THE_SECOND),
+    ]  # fmt: skip
+
+
+def test_inquiry_rows_are_the_loop_markup_on_every_branch(inquiries, msl, client_for):
+    with timezone.override(ZONE):
+        ours, reference, page = _rows(client_for(msl), "/physicians/inquiries/", INQUIRIES_TAG, INQUIRIES_REFERENCE)
+    assert ours.count("<tr") == len(inquiries)
+    assert tree(ours) == tree(reference)
+    assert ours in page
+    assert ours.count('<tr class="row-overdue">') == 1 and ours.count("badge-overdue") == 1
+    assert ours.count("Urgent</span>") == 2 and ours.count("<td>Standard</td>") == 2
+    for status in InquiryStatus:
+        assert f'<span class="badge status-{status}">{status.label}</span>' in ours
+    assert ">2024-03-01</a>" in ours and "<td>2024-03-04 <span" in ours  # New York's dates, not UTC's
+    assert "<td>—</td>" in ours and "Long " * 15 + "Long…" in ours
+
+
+def test_inquiry_rows_escape_every_value(inquiries, msl, client_for):
+    ours, reference, _ = _rows(client_for(msl), "/physicians/inquiries/", INQUIRIES_TAG, INQUIRIES_REFERENCE)
+    assert ours == _unindented(reference)  # byte for byte
+    for raw in ("<b>", "<i>", "<in>", "<x>", "O'Brien", "D'Arcy", '"HD"'):
+        assert raw not in ours
+    assert "O&#x27;Brien &lt;b&gt;, &quot;Ann&quot;" in ours and "Cardio &lt;x&gt; &amp; co" in ours
+    assert "Zoë &lt;i&gt; D&#x27;Arcy &amp; co" in ours and "Dose &lt;in&gt; CKD &amp; &quot;HD&quot;?" in ours
+
+
 def test_no_rows_for_an_empty_page():
     assert PHYSICIANS_TAG.render(Context({"page_obj": []})) == ""
     assert INTERACTIONS_TAG.render(Context({"page_obj": []})) == ""
+    assert INQUIRIES_TAG.render(Context({"page_obj": []})) == ""
