@@ -257,3 +257,11 @@ def test_pages_print_numbers_as_written(settings):
     html = render(source, n=1234567, when=dt.date(2026, 11, 26))
     assert '<i data-id="1234567">2026-11-26</i>' in html
     assert render("{{ n }}", n=1234567) == "1,234,567"  # what a page without it would print
+
+
+@pytest.mark.parametrize("token", ["abc<&>", "NOTPROVIDED", "", None])
+def test_csrf_input_is_what_the_csrf_token_tag_writes(token):
+    from liaison_crm.ui_tags import csrf_input
+
+    context = {} if token is None else {"csrf_token": token}
+    assert csrf_input(token) == Template("{% csrf_token %}").render(Context(context))

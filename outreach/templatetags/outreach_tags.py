@@ -9,7 +9,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from liaison_crm.dates import day_month_hm, ymd_hm
-from liaison_crm.ui_tags import pk_url
+from liaison_crm.ui_tags import csrf_input, pk_url
 from outreach.models import FollowUpStatus
 from outreach.selectors import Assignees
 
@@ -95,14 +95,6 @@ def _when(value: dt.datetime) -> tuple[str, str]:
     return ymd_hm(local), day_month_hm(local)
 
 
-def _csrf_input(token) -> str:
-    """What {% csrf_token %} writes for this token."""
-    token = str(token or "")
-    if not token or token == "NOTPROVIDED":
-        return ""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
-
-
 def follow_up_row(fu, *, now, people: bool, assignees, csrf_token, row_error: str = "") -> SafeString:
     """One follow-up as the <li> of a follow-up list, with its Complete, Snooze and Reassign forms.
     Every value is escaped where it is written (escape()); the fixed markup is this module's."""
@@ -130,7 +122,7 @@ def follow_up_row(fu, *, now, people: bool, assignees, csrf_token, row_error: st
     error = f'<div class="text-danger small mt-1" role="alert">{escape(row_error)}</div>' if row_error else ""
     actions = ""
     if status == FollowUpStatus.OPEN:
-        csrf = _csrf_input(csrf_token)
+        csrf = csrf_input(csrf_token)
         complete_url = escape(pk_url("outreach:follow_up_complete", pk))
         snooze_url = escape(pk_url("outreach:follow_up_snooze", pk))
         parts = [

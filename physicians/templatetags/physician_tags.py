@@ -33,8 +33,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from liaison_crm.dates import iso_datetime, ymd, ymd_hm
-from liaison_crm.ui_tags import pk_urls
-from outreach.templatetags.outreach_tags import _csrf_input
+from liaison_crm.ui_tags import csrf_input, pk_urls
 from physicians.choices import InquiryPriority, InsightStatus
 from physicians.models import Insight, Interaction, MedicalInquiry, Physician
 
@@ -192,7 +191,7 @@ class _ReviewCard:
         self.tz = timezone.get_current_timezone()
         self.error = context.get("error")
         token = context.get("csrf_token")
-        self.csrf = functools.cache(lambda: mark_safe(_csrf_input(token)))
+        self.csrf = functools.cache(lambda: mark_safe(csrf_input(token)))
 
     def __call__(self, insight: Insight) -> SafeString:
         pk = int(insight.pk)
