@@ -132,13 +132,19 @@ def _interaction_row(
     )
 
 
+def _rows_linking_physicians(items: Iterable, row: Callable[..., SafeString], detail_name: str) -> SafeString:
+    """The rows of a list whose rows link to their own page and to their physician's: both URLs
+    reversed, and the time zone read, once a page."""
+    detail = pk_urls(detail_name)
+    physician_detail = pk_urls("physicians:detail")
+    tz = timezone.get_current_timezone()
+    return mark_safe("".join(row(item, detail, physician_detail, tz) for item in items))  # rows: format_html
+
+
 @register.simple_tag
 def interaction_rows(interactions: Iterable[Interaction]) -> SafeString:
     """The <tr> of each interaction of /physicians/interactions/ (select_related physician, msl)."""
-    detail = pk_urls("physicians:interaction_detail")
-    physician_detail = pk_urls("physicians:detail")
-    tz = timezone.get_current_timezone()
-    return mark_safe("".join(_interaction_row(i, detail, physician_detail, tz) for i in interactions))
+    return _rows_linking_physicians(interactions, _interaction_row, "physicians:interaction_detail")
 
 
 def _inquiry_row(
@@ -174,10 +180,7 @@ def _inquiry_row(
 @register.simple_tag
 def inquiry_rows(inquiries: Iterable[MedicalInquiry]) -> SafeString:
     """The <tr> of each inquiry of /physicians/inquiries/ (select_related physician, product, owner)."""
-    detail = pk_urls("physicians:inquiry_detail")
-    physician_detail = pk_urls("physicians:detail")
-    tz = timezone.get_current_timezone()
-    return mark_safe("".join(_inquiry_row(q, detail, physician_detail, tz) for q in inquiries))
+    return _rows_linking_physicians(inquiries, _inquiry_row, "physicians:inquiry_detail")
 
 
 class _ReviewCard:
