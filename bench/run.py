@@ -339,7 +339,7 @@ def reference_section(pages: dict) -> list[str]:
         "",
         "## What the floor budget leaves a page",
         "",
-        f"- An empty signed-in page (session, user and team, the whole middleware stack, a two-byte body): "
+        f"- An empty signed-in page (session, user and team, the whole middleware stack, a one-line text body): "
         f"p50 {_fmt(empty.get('p50_ms'))} ms, floor {_fmt(empty.get('floor_p50_ms'))} ms, "
         f"**{_fmt(empty.get('floor_ratio'))}×** its floor.",
         f"- The same page in the site layout (base.html, no content): p50 {_fmt(layout['p50_ms'])} ms, floor "

@@ -3,7 +3,7 @@
 The reference pages say what the 3x-floor budget leaves a page for its own work. Each goes
 through the whole middleware stack as a signed-in user (session, user and team, CSRF, CSP,
 audit, idle timeout) like every product page:
-- `empty`: reads the user's team, as every page's top bar does, and answers two bytes;
+- `empty`: reads the user's team, as every page's top bar does, and answers a one-line text body;
 - `layout`: renders the site's layout (base.html: top bar, messages) around no content.
 """
 
