@@ -36,8 +36,7 @@ class User(AbstractUser):
 
     objects = UserManager()
 
-    # What str(user) reads: a select of people loads only these (`User.objects.only(*LABEL_FIELDS)`),
-    # or, in a FastSelect, reads them as tuples for label_from_values().
+    # What str(user) reads: a list of people loads only these (`User.objects.only(*LABEL_FIELDS)`).
     LABEL_FIELDS = ("id", "username", "first_name", "last_name", "credentials")
     # What a page that names a user never shows of them: the password hash above all. A query
     # that joins users for their names defers these (`User.unshown("assigned_liaison")`).
@@ -65,14 +64,8 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.label_from_values((self.pk, self.username, self.first_name, self.last_name, self.credentials))
-
-    @staticmethod
-    def label_from_values(values: tuple) -> str:
-        """str(user) from a row of LABEL_FIELDS, without building the user."""
-        _, username, first_name, last_name, credentials = values
-        name = f"{first_name} {last_name}".strip() or username
-        return f"{name}, {credentials}" if credentials else name
+        name = f"{self.first_name} {self.last_name}".strip() or self.username
+        return f"{name}, {self.credentials}" if self.credentials else name
 
     @property
     def is_msl(self) -> bool:

@@ -26,8 +26,6 @@ from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from liaison_crm.widgets import FastSelectMixin
-
 register = template.Library()
 
 # Widgets whose template is Django's plain <input>: written here from the widget's own context.
@@ -45,7 +43,6 @@ PLAIN_INPUTS = (
     forms.TimeInput,
     forms.CheckboxInput,
 )
-PLAIN_SELECTS = (forms.Select, forms.SelectMultiple)
 
 
 def _has_default_template(widget: forms.Widget, bases: tuple[type, ...]) -> bool:
@@ -73,11 +70,6 @@ def render_widget(bound: forms.BoundField, attrs: dict) -> SafeString:
         return format_html(
             '<textarea name="{}"{}>\n{}</textarea>', context["name"], flatatt(context["attrs"]), context["value"] or ""
         )
-    if isinstance(widget, FastSelectMixin) or (
-        _has_default_template(widget, PLAIN_SELECTS)
-        and widget.option_template_name == forms.Select.option_template_name
-    ):
-        return FastSelectMixin.render(widget, name, value, attrs)
     return widget.render(name=name, value=value, attrs=attrs, renderer=bound.form.renderer)
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from liaison_crm.dates import day_start
-from liaison_crm.widgets import FastSelectForm
 
 from . import conf
 from .choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Priority, Stage
@@ -55,7 +54,6 @@ class CaseFilter(django_filters.FilterSet):
     )
 
     class Meta:
-        form = FastSelectForm
         model = Case
         fields = []
 

@@ -9,9 +9,11 @@ from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from accounts.lookups import ALL_MSLS, MSLS, active_msls, people_in_scope
 from accounts.models import Team, User
 from liaison_crm.dates import day_start
-from liaison_crm.widgets import FastSelectForm
+from liaison_crm.lookups import name_prefix_q
+from liaison_crm.widgets import LookupSelect
 
 from .choices import (
     Channel,
@@ -26,6 +28,7 @@ from .choices import (
     Theme,
     TrialPhase,
 )
+from .lookups import PRODUCTS
 from .models import (
     ClinicalTrial,
     Insight,
@@ -67,23 +70,11 @@ def _scope_msls(request) -> QuerySet:
     user = request.user if request else None
     if user is None or not user.is_authenticated:
         return User.objects.none()
-    qs = User.objects.filter(role=User.Role.MSL, is_active=True).only(*User.LABEL_FIELDS)
-    scope = user.scope_team_ids
-    return qs if scope is None else qs.filter(team_id__in=scope)
+    return people_in_scope(user, User.Role.MSL)
 
 
 def _all_msls(request) -> QuerySet:
-    return User.objects.filter(role=User.Role.MSL, is_active=True).only(*User.LABEL_FIELDS)
-
-
-def _name_prefix_q(q: str) -> Q:
-    """`Jane Smith` matches first and last name; one word matches either name's beginning."""
-    words = q.split()
-    if len(words) >= 2:
-        return Q(first_name__istartswith=words[0], last_name__istartswith=" ".join(words[1:])) | Q(
-            last_name__istartswith=q
-        )
-    return Q(last_name__istartswith=q) | Q(first_name__istartswith=q)
+    return active_msls()
 
 
 class PhysicianFilter(df.FilterSet):
@@ -93,7 +84,9 @@ class PhysicianFilter(df.FilterSet):
     tier = df.ChoiceFilter(field_name="kol_tier", choices=KolTier.choices, label="KOL tier")
     specialty = df.CharFilter(field_name="specialty", lookup_expr="iexact")
     area = df.ModelChoiceFilter(queryset=TherapeuticArea.objects.all(), method="filter_area", label="Therapeutic area")
-    owner = df.ModelChoiceFilter(queryset=_all_msls, field_name="owner", label="Owning MSL")
+    owner = df.ModelChoiceFilter(
+        queryset=_all_msls, field_name="owner", label="Owning MSL", widget=LookupSelect(ALL_MSLS)
+    )
     institution = df.NumberFilter(field_name="institution_id", widget=forms.HiddenInput)
     not_contacted_days = df.NumberFilter(method="filter_not_contacted", label="Not contacted in (days)", min_value=0)
     contacted_within_days = df.NumberFilter(
@@ -101,7 +94,6 @@ class PhysicianFilter(df.FilterSet):
     )
 
     class Meta:
-        form = FastSelectForm
         model = Physician
         fields: list[str] = []
 
@@ -112,7 +104,7 @@ class PhysicianFilter(df.FilterSet):
         if value.isdigit():
             return qs.filter(npi__startswith=value)
         institutions = Institution.objects.filter(name__istartswith=value).values("id")
-        return qs.filter(_name_prefix_q(value) | Q(institution_id__in=institutions))
+        return qs.filter(name_prefix_q(value) | Q(institution_id__in=institutions))
 
     def filter_area(self, qs: QuerySet, name: str, value: TherapeuticArea) -> QuerySet:
         # A subquery on the M2M table: no JOIN, so no duplicate rows and no DISTINCT.
@@ -137,7 +129,7 @@ class PhysicianOrTextSearchMixin:
         value = value.strip()
         if not value:
             return qs
-        physicians = Physician.objects.filter(_name_prefix_q(value)).values("id")
+        physicians = Physician.objects.filter(name_prefix_q(value)).values("id")
         return qs.filter(Q(physician_id__in=physicians) | Q(**{f"{self.search_field}__icontains": value}))
 
 
@@ -147,17 +139,18 @@ class InteractionFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet
     q = df.CharFilter(
         method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Physician or topic"})
     )
-    msl = df.ModelChoiceFilter(queryset=_scope_msls, field_name="msl", label="MSL")
+    msl = df.ModelChoiceFilter(queryset=_scope_msls, field_name="msl", label="MSL", widget=LookupSelect(MSLS))
     physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
     channel = df.ChoiceFilter(choices=Channel.choices)
     tier = df.ChoiceFilter(field_name="physician__kol_tier", choices=KolTier.choices, label="KOL tier")
-    product = df.ModelChoiceFilter(queryset=Product.objects.all(), method="filter_product")
+    product = df.ModelChoiceFilter(
+        queryset=Product.objects.all(), method="filter_product", widget=LookupSelect(PRODUCTS)
+    )
     date_from = df.DateFilter(method="filter_date_from", label="From", widget=DATE)
     date_to = df.DateFilter(method="filter_date_to", label="To", widget=DATE)
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
-        form = FastSelectForm
         model = Interaction
         fields: list[str] = []
 
@@ -174,15 +167,14 @@ class InsightFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
     )
     status = df.ChoiceFilter(choices=InsightStatus.choices)
     theme = df.ChoiceFilter(choices=Theme.choices)
-    product = df.ModelChoiceFilter(queryset=Product.objects.all())
+    product = df.ModelChoiceFilter(queryset=Product.objects.all(), widget=LookupSelect(PRODUCTS))
     physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
-    captured_by = df.ModelChoiceFilter(queryset=_scope_msls, label="Captured by")
+    captured_by = df.ModelChoiceFilter(queryset=_scope_msls, label="Captured by", widget=LookupSelect(MSLS))
     date_from = df.DateFilter(method="filter_date_from", label="From", widget=DATE)
     date_to = df.DateFilter(method="filter_date_to", label="To", widget=DATE)
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
-        form = FastSelectForm
         model = Insight
         fields: list[str] = []
 
@@ -200,15 +192,14 @@ class InquiryFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
         widget=forms.HiddenInput,
     )  # fmt: skip
     priority = df.ChoiceFilter(choices=InquiryPriority.choices)
-    owner = df.ModelChoiceFilter(queryset=_scope_msls, label="Owner")
-    product = df.ModelChoiceFilter(queryset=Product.objects.all())
+    owner = df.ModelChoiceFilter(queryset=_scope_msls, label="Owner", widget=LookupSelect(MSLS))
+    product = df.ModelChoiceFilter(queryset=Product.objects.all(), widget=LookupSelect(PRODUCTS))
     physician = df.NumberFilter(field_name="physician_id", widget=forms.HiddenInput)
     date_from = df.DateFilter(method="filter_date_from", label="Received from", widget=DATE)
     date_to = df.DateFilter(method="filter_date_to", label="Received to", widget=DATE)
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
-        form = FastSelectForm
         model = MedicalInquiry
         fields: list[str] = []
 
@@ -222,14 +213,15 @@ class InquiryFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
 
 class TrainingFilter(DateRangeMixin, df.FilterSet):
     q = df.CharFilter(method="search", label="Search")
-    trainer = df.ModelChoiceFilter(queryset=_scope_msls)
-    product = df.ModelChoiceFilter(queryset=Product.objects.all(), method="filter_product")
+    trainer = df.ModelChoiceFilter(queryset=_scope_msls, widget=LookupSelect(MSLS))
+    product = df.ModelChoiceFilter(
+        queryset=Product.objects.all(), method="filter_product", widget=LookupSelect(PRODUCTS)
+    )
     date_from = df.DateFilter(field_name="held_on", lookup_expr="gte", label="From", widget=DATE)
     date_to = df.DateFilter(field_name="held_on", lookup_expr="lte", label="To", widget=DATE)
     team = df.ModelChoiceFilter(queryset=_scope_teams, field_name="team")
 
     class Meta:
-        form = FastSelectForm
         model = TrainingSession
         fields: list[str] = []
 
@@ -245,11 +237,10 @@ class TrainingFilter(DateRangeMixin, df.FilterSet):
 class TrialFilter(df.FilterSet):
     q = df.CharFilter(method="search", label="Search")
     phase = df.ChoiceFilter(choices=TrialPhase.choices)
-    product = df.ModelChoiceFilter(queryset=Product.objects.all())
+    product = df.ModelChoiceFilter(queryset=Product.objects.all(), widget=LookupSelect(PRODUCTS))
     sponsor_type = df.ChoiceFilter(choices=SponsorType.choices, label="Sponsor")
 
     class Meta:
-        form = FastSelectForm
         model = ClinicalTrial
         fields: list[str] = []
 
@@ -264,7 +255,6 @@ class SiteFilter(df.FilterSet):
     trial = df.ModelChoiceFilter(queryset=ClinicalTrial.objects.all())
 
     class Meta:
-        form = FastSelectForm
         model = TrialSite
         fields: list[str] = []
 
@@ -281,7 +271,6 @@ class InstitutionFilter(df.FilterSet):
     state = df.CharFilter(field_name="state", lookup_expr="iexact", label="State / region")
 
     class Meta:
-        form = FastSelectForm
         model = Institution
         fields: list[str] = []
 
@@ -298,7 +287,6 @@ class ProductFilter(df.FilterSet):
     )
 
     class Meta:
-        form = FastSelectForm
         model = Product
         fields: list[str] = []
 

@@ -4,8 +4,12 @@ from django import forms
 from django.forms import formset_factory, inlineformset_factory
 from django.utils import timezone
 
+from accounts.lookups import ALL_MSLS, active_msls
+from liaison_crm.widgets import LookupSelect
+
 from . import conf
 from .choices import Channel, ConsentChannel, ConsentStatus, DeliveryMethod, InquiryPriority, Sentiment, Theme
+from .lookups import INSTITUTIONS
 from .models import (
     ClinicalTrial,
     Insight,
@@ -57,14 +61,17 @@ class PhysicianForm(AutofocusMixin, forms.ModelForm):
             "owner",
             "is_active",
         ]
-        widgets = {"therapeutic_areas": forms.CheckboxSelectMultiple, "scientific_interests": TEXTAREA}
+        widgets = {
+            "therapeutic_areas": forms.CheckboxSelectMultiple,
+            "scientific_interests": TEXTAREA,
+            "institution": LookupSelect(INSTITUTIONS),
+            "owner": LookupSelect(ALL_MSLS),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.models import User
-
-        self.fields["owner"].queryset = User.objects.filter(role=User.Role.MSL, is_active=True)
-        self.fields["institution"].queryset = Institution.objects.order_by("name", "city")
+        self.fields["owner"].queryset = active_msls()
+        self.fields["institution"].queryset = Institution.objects.all()
 
 
 class ConsentForm(forms.Form):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -457,6 +457,12 @@ class ClinicalTrial(models.Model):
 class TrialSiteQuerySet(models.QuerySet):
     def visible_to(self, user) -> TrialSiteQuerySet:
         return self if user.is_authenticated and user.sees_medical_affairs else self.none()
+
+    def concerning(self, physician: Physician) -> TrialSiteQuerySet:
+        """Sites a visit to `physician` can be about: their institution's, or theirs as investigator."""
+        if physician.institution_id:
+            return self.filter(Q(institution_id=physician.institution_id) | Q(principal_investigator=physician))
+        return self.filter(principal_investigator=physician)
 
 
 class TrialSite(models.Model):

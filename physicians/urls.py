@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lookups, views
 
 app_name = "physicians"
 
@@ -54,4 +54,8 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
+    path("lookups/physicians/", lookups.PHYSICIANS.as_view(), name="lookup_physicians"),
+    path("lookups/institutions/", lookups.INSTITUTIONS.as_view(), name="lookup_institutions"),
+    path("lookups/products/", lookups.PRODUCTS.as_view(), name="lookup_products"),
+    path("lookups/sites/", lookups.TRIAL_SITES.as_view(), name="lookup_sites"),
 ]

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from liaison_crm.dates import day_start
-from liaison_crm.widgets import FastSelectForm
 
 from . import conf
 
@@ -112,7 +111,7 @@ def preset_dates(range_key: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=days - 1), today
 
 
-class DashboardFilterForm(FastSelectForm):
+class DashboardFilterForm(forms.Form):
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label="Period")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -12,7 +12,6 @@ from django.template import Context, Template
 from django.urls import reverse, set_script_prefix
 
 from accounts.models import User
-from liaison_crm.widgets import FastSelectForm
 
 
 class _Tree(HTMLParser):
@@ -70,10 +69,6 @@ class Sample(forms.Form):
         raise forms.ValidationError("The whole <form> is wrong")
 
 
-class FastSample(FastSelectForm, Sample):
-    pass
-
-
 BAD = {
     "q": 'a"b',
     "tier": "nope",
@@ -94,7 +89,7 @@ def render(source: str, **context) -> str:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("form_class", [Sample, FastSample])
+@pytest.mark.parametrize("form_class", [Sample])
 @pytest.mark.parametrize("bound", [True, False])
 def test_as_field_matches_crispy_for_every_widget(form_class, bound, django_user_model):
     django_user_model.objects.create_user("a", first_name="Ann", last_name="<Lee>")
@@ -169,49 +164,6 @@ def test_pk_url_refuses_what_is_not_an_id():
         render("{% load ui %}{% pk_url 'physicians:detail' '7/../admin' %}")
 
 
-@pytest.mark.django_db
-def test_fast_select_reads_people_as_rows_with_the_same_labels(django_user_model, django_assert_num_queries):
-    from liaison_crm.widgets import FastSelect
-
-    django_user_model.objects.create_user("zed")  # no name: the username
-    django_user_model.objects.create_user("b", first_name="<Bo>", last_name="Ng", credentials="RN")
-    chosen = django_user_model.objects.create_user("c", first_name="Cy", last_name="")
-
-    class Plain(forms.Form):
-        person = forms.ModelChoiceField(queryset=User.objects.all())
-
-    class Fast(Plain):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.fields["person"].widget.__class__ = FastSelect
-
-    plain = str(Plain(initial={"person": chosen.pk})["person"])
-    with django_assert_num_queries(1):
-        fast = str(Fast(initial={"person": chosen.pk})["person"])
-    assert tree(fast) == tree(plain)
-    assert "&lt;Bo&gt; Ng, RN" in fast and ">zed<" in fast
-    assert f'<option value="{chosen.pk}" selected>Cy</option>' in fast
-    assert [User.label_from_values(row) for row in User.objects.values_list(*User.LABEL_FIELDS)] == [
-        str(u) for u in User.objects.all()
-    ]
-
-
-@pytest.mark.django_db
-def test_fast_select_keeps_a_field_s_own_labels(django_user_model):
-    from liaison_crm.widgets import FastSelect
-
-    django_user_model.objects.create_user("amy", first_name="Amy", last_name="Li")
-
-    class ByUsername(forms.ModelChoiceField):
-        def label_from_instance(self, obj):
-            return f"@{obj.username}"
-
-    class F(forms.Form):
-        person = ByUsername(queryset=User.objects.all(), widget=FastSelect)
-
-    assert ">@amy</option>" in str(F()["person"])
-
-
 def test_path_url_is_reverse_and_follows_the_script_prefix():
     from liaison_crm.ui_tags import path_url
 
@@ -222,41 +174,6 @@ def test_path_url_is_reverse_and_follows_the_script_prefix():
         assert path_url("physicians:list") == "/crm/physicians/"
     finally:
         set_script_prefix("/")
-
-
-@pytest.mark.django_db
-def test_fast_select_reads_other_models_in_one_plain_query(django_assert_num_queries):
-    """A model without LABEL_FIELDS is read as instances, with one SELECT: no server-side cursor
-    (Django's own iterator() is DECLARE, FETCH and CLOSE on PostgreSQL for a short list)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from liaison_crm.widgets import FastSelect
-    from physicians.models import TherapeuticArea
-
-    TherapeuticArea.objects.create(name="Oncology")
-    TherapeuticArea.objects.create(name="<Cardiology>")
-
-    class F(forms.Form):
-        area = forms.ModelChoiceField(queryset=TherapeuticArea.objects.order_by("name"), widget=FastSelect)
-
-    with CaptureQueriesContext(connection) as ctx:
-        html = str(F()["area"])
-    assert [q["sql"].split()[0] for q in ctx.captured_queries] == ["SELECT"]
-    assert html.index("&lt;Cardiology&gt;") < html.index("Oncology")
-    assert '<option value="" selected>---------</option>' in html
-
-
-def test_pages_print_numbers_as_written(settings):
-    """Ids go into attributes and URLs: base.html turns number localisation off, so a thousand
-    separator can never reach them (and rendering a number skips the locale machinery)."""
-    settings.USE_THOUSAND_SEPARATOR = True
-    source = (
-        '{% extends "base.html" %}{% block content %}<i data-id="{{ n }}">{{ when|date:"Y-m-d" }}</i>{% endblock %}'
-    )
-    html = render(source, n=1234567, when=dt.date(2026, 11, 26))
-    assert '<i data-id="1234567">2026-11-26</i>' in html
-    assert render("{{ n }}", n=1234567) == "1,234,567"  # what a page without it would print
 
 
 @pytest.mark.parametrize("token", ["abc<&>", "NOTPROVIDED", "", None])

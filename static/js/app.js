@@ -24,4 +24,53 @@
     var el = event.target.closest("[data-autosubmit]");
     if (el && el.form) { el.form.requestSubmit(); }
   });
+
+  // Type-ahead pickers (liaison_crm/lookups.py): a <select data-lookup-url> holds only its chosen
+  // option(s); Tom Select asks the lookup for at most 20 matches of what is typed. The server does
+  // the matching, so Tom Select keeps every answer in the order it came (score 1).
+  function lookup(url, query, callback) {
+    var sep = url.indexOf("?") === -1 ? "?" : "&";
+    fetch(url + sep + "q=" + encodeURIComponent(query), {
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.json();
+    }).then(function (data) { callback(data.results); }, function () { callback(); });
+  }
+
+  function initPickers(root) {
+    if (typeof window.TomSelect === "undefined") { return; }
+    var selects = root.querySelectorAll ? root.querySelectorAll("select[data-lookup-url]") : [];
+    Array.prototype.forEach.call(selects, function (select) {
+      if (select.tomselect) { return; }
+      var url = select.getAttribute("data-lookup-url");
+      var plugins = select.multiple ? ["remove_button"] : (select.required ? [] : ["clear_button"]);
+      new window.TomSelect(select, {
+        valueField: "value",
+        labelField: "text",
+        searchField: [],
+        maxOptions: 20,
+        preload: "focus",
+        loadThrottle: 250,
+        plugins: plugins,
+        score: function () { return function () { return 1; }; },
+        load: function (query, callback) {
+          this.clearOptions();
+          lookup(url, query, callback);
+        },
+        render: {
+          no_results: function () { return '<div class="no-results">No matches</div>'; },
+          loading: function () { return '<div class="spinner-border spinner-border-sm m-2" role="status"><span class="visually-hidden">Loading</span></div>'; }
+        }
+      });
+    });
+  }
+
+  if (window.htmx) {
+    // htmx.onLoad runs for the page and for every fragment htmx swaps in.
+    window.htmx.onLoad(initPickers);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { initPickers(document); });
+  }
 })();

@@ -80,12 +80,13 @@ def _products(msl, n):
 
 LISTS = [
     # builder, queries for an MSL and why
-    (_physicians, BASE + 3),  # page of physicians (+institution, owner); area select; owner select
-    (_interactions, BASE + 4),  # page (+physician, msl, team); MSL, product, team selects
-    (_insights, BASE + 4),  # page (+physician, product, captor); product, captor, team selects
-    (_inquiries, BASE + 4),  # page (+physician, product, owner); owner, product, team selects
-    (_trainings, BASE + 4),  # page (+trainer, team); trainer, product, team selects
-    (_trials, BASE + 2),  # page (+product); product select
+    # (people and product pickers read nothing until one is chosen)
+    (_physicians, BASE + 2),  # page of physicians (+institution, owner); area select
+    (_interactions, BASE + 2),  # page (+physician, msl, team); team select
+    (_insights, BASE + 2),  # page (+physician, product, captor); team select
+    (_inquiries, BASE + 2),  # page (+physician, product, owner); team select
+    (_trainings, BASE + 2),  # page (+trainer, team); team select
+    (_trials, BASE + 1),  # page (+product)
     (_sites, BASE + 2),  # page (+trial, institution, PI); trial select
     (_institutions, BASE + 1),  # page
     (_products, BASE + 2),  # page (+area); area select
@@ -106,8 +107,8 @@ def test_list_query_count_does_not_grow_with_rows(builder, expected, size, msl, 
 def test_physician_list_sorted_by_last_contact_for_the_team(size, msl, client_for, django_assert_num_queries):
     _physicians(msl, size)
     client = client_for(msl)
-    # BASE; page; area select; owner select (scope=team reads the MSL's own team id: no query)
-    with django_assert_num_queries(BASE + 3):
+    # BASE; page; area select (scope=team reads the MSL's own team id: no query)
+    with django_assert_num_queries(BASE + 2):
         response = client.get("/physicians/?scope=team&sort=-last_interaction_at&tier=1")
     assert response.status_code == 200
 
@@ -116,8 +117,8 @@ def test_physician_list_sorted_by_last_contact_for_the_team(size, msl, client_fo
 def test_review_queue_query_count(size, msl, manager, client_for, django_assert_num_queries):
     InsightFactory.create_batch(size, captured_by=msl)
     client = client_for(manager)
-    # BASE; managed teams (scope); page; product, captor, team selects
-    with django_assert_num_queries(BASE + 5):
+    # BASE; managed teams (scope); page; team select
+    with django_assert_num_queries(BASE + 3):
         response = client.get("/physicians/insights/review/")
     assert response.status_code == 200
     assert response.content.count(b"Start review") == size

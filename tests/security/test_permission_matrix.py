@@ -89,6 +89,14 @@ EXPECTED: dict[str, Row] = {
     "login": Row(get=every(302, anonymous=OK), post=every(302, anonymous=OK)),
     "logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
     "password_change": Row(get=SIGNED_IN, post=every(OK)),
+    # Type-ahead pickers: each answers those it is for (its queryset scopes the matches).
+    "lookup_msls": Row(get=MEDICAL_SIDE, post=every(NOT_ALLOWED)),
+    "lookup_all_msls": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
+    "lookup_liaisons": Row(get=PHI_SIDE, post=every(NOT_ALLOWED)),
+    "physicians:lookup_physicians": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
+    "physicians:lookup_institutions": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
+    "physicians:lookup_products": Row(get=MEDICAL_SIDE, post=every(NOT_ALLOWED)),
+    "physicians:lookup_sites": Row(get=MEDICAL_SIDE, post=every(NOT_ALLOWED)),
     # Physicians and institutions are referral sources: liaisons read them (issue 3), but what
     # is said to physicians (interactions, insights, inquiries), trials and products is not theirs.
     "physicians:list": Row(get=SIGNED_IN),
