@@ -46,7 +46,7 @@
       if (select.tomselect) { return; }
       var url = select.getAttribute("data-lookup-url");
       var plugins = select.multiple ? ["remove_button"] : (select.required ? [] : ["clear_button"]);
-      new window.TomSelect(select, {
+      var picker = new window.TomSelect(select, {
         valueField: "value",
         labelField: "text",
         searchField: [],
@@ -64,6 +64,10 @@
           loading: function () { return '<div class="spinner-border spinner-border-sm m-2" role="status"><span class="visually-hidden">Loading</span></div>'; }
         }
       });
+      // Tom Select points the field's <label> at its own text box; the original <select>, kept
+      // for the form, keeps the label's name too.
+      var label = document.querySelector('label[for="' + picker.control_input.id + '"]');
+      if (label && label.id) { select.setAttribute("aria-labelledby", label.id); }
     });
   }
 
