@@ -322,6 +322,6 @@ def measure_page(page: Page, anchor: dict, clients: Clients, *, warmup: int, rep
         except Exception as exc:
             admin.update(status="error", error=f"{type(exc).__name__}: {exc}"[:500])
         result["admin"] = admin
-        if admin.get("status") == "ok" and result.get("p50_ms") and result["status"] == "ok":
-            result["admin_ratio"] = round(result["p50_ms"] / admin["p50_ms"], 2)
+        if admin.get("status") == "ok" and result.get("p95_ms") and result["status"] == "ok":
+            result["admin_ratio"] = round(result["p95_ms"] / admin["p95_ms"], 2)
     return result

@@ -16,14 +16,14 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-# Budgets of issue 7.
+# Budgets (DESIGN.md, issue 14). The page / database floor ratio is reported for information
+# only: an empty signed-in page is already above 3x its floor, so it is no budget.
 LIST_DETAIL_P95_MS = 100.0
 DASHBOARD_P95_MS = 300.0  # with a cold cache
-FLOOR_RATIO_MAX = 3.0  # page p50 / database floor p50, the floor timed between the page's requests
-# A floor under this is noted next to the result (the page then has ~2x this for Python and
-# templates); the budget applies all the same.
-SMALL_FLOOR_MS = 5.0
-ADMIN_RATIO_MAX = 0.5  # our list p50 / the admin changelist's p50
+ADMIN_RATIO_MAX = 0.5  # our list's p95 / the admin changelist's p95 on the same data
+# Up to this is accepted for a list whose rows in templates put it above ADMIN_RATIO_MAX, when its
+# Page names the cause (`admin_ratio_cause`, repeated in bench/results.md).
+ADMIN_RATIO_ACCEPTED = 0.7
 DISPATCH_SECONDS_MAX = 60.0
 IMPORT_SECONDS_MAX = 60.0
 IMPORT_MEMORY_MB_MAX = 500.0
@@ -39,6 +39,8 @@ class Page:
     admin: str | None = None  # the same model's admin changelist with the same filter (as `admin`)
     cold_cache: bool = False  # clear Django's cache before every request (dashboards)
     in_mix: bool = True  # part of the throughput workload
+    # Why this list may sit between ADMIN_RATIO_MAX and ADMIN_RATIO_ACCEPTED (measured, not guessed).
+    admin_ratio_cause: str = ""
 
     @property
     def budget_ms(self) -> float | None:

@@ -123,21 +123,43 @@ def test_reference_pages_are_reported_and_never_budgeted(results):
     for key in ("reference_empty", "reference_layout"):
         assert results["pages"][key]["status"] == "ok", results["pages"][key]
         assert not [c for c in results["budgets"] if c["budget"].startswith(key)]
-    assert "## What the floor budget leaves a page" in results["_markdown"]
+    assert "## The floor ratio (information)" in results["_markdown"]
 
 
-def test_what_the_floor_budget_leaves_is_three_floors_less_the_floor_and_the_layout():
+def test_the_floor_ratio_is_information_not_a_budget(results):
+    assert not [c for c in results["budgets"] if "floor" in c["budget"]]
+    assert any(page.get("floor_ratio") for page in results["pages"].values())
+
+
+def test_reference_section_says_what_every_page_spends_before_its_own_work():
     from bench.run import reference_section
 
     pages = {
         "reference_empty": {"p50_ms": 1.0, "floor_p50_ms": 0.4, "floor_ratio": 2.5},
         "reference_layout": {"p50_ms": 2.0, "floor_p50_ms": 0.5, "floor_ratio": 4.0},  # 1.5 ms fixed
-        "physicians": {"p50_ms": 8.0, "floor_p50_ms": 1.0, "floor_ratio": 8.0},
-        "case": {"p50_ms": 20.0, "floor_p50_ms": 10.0, "floor_ratio": 2.0},  # within budget: not listed
     }
     text = "\n".join(reference_section(pages))
     assert "every page spends 1.50 ms outside the database" in text
-    # budget 3 ms; left: 3 - 1 - 1.5 = 0.5 ms; own work now: 8 - 1 - 1.5 = 5.5 ms
-    assert "| physicians | 1.0 | 3.0 | 0.50 | 5.50 |" in text
-    assert "| case |" not in text
+    assert "**2.5×** its floor" in text
     assert reference_section({}) == []  # no reference measured: no section
+
+
+def _admin_check(monkeypatch, ratio: float, cause: str = "") -> dict:
+    from dataclasses import replace
+
+    from bench import pages as P
+    from bench.run import evaluate_budgets
+
+    pages = tuple(replace(p, admin_ratio_cause=cause) if p.key == "physicians" else p for p in P.PAGES)
+    monkeypatch.setattr(P, "PAGES", pages)
+    measured = {"physicians": {"status": "ok", "p95_ms": 10.0, "admin_ratio": ratio, "admin": {"status": "ok"}}}
+    checks = evaluate_budgets({"pages": measured, "scale": 1.0, "reference": {"scale": 0.002, "pages": {}}})
+    return next(c for c in checks if c["budget"].startswith("physicians: ours / admin"))
+
+
+def test_admin_ratio_budget_is_half_the_admin_or_seven_tenths_with_a_written_cause(monkeypatch):
+    assert _admin_check(monkeypatch, 0.5)["result"] == "pass"
+    assert _admin_check(monkeypatch, 0.6)["result"] == "fail"  # no cause written down
+    accepted = _admin_check(monkeypatch, 0.6, cause="rows in templates: 2 ms of 9")
+    assert accepted["result"] == "pass" and "rows in templates" in accepted["note"]
+    assert _admin_check(monkeypatch, 0.75, cause="anything")["result"] == "fail"
