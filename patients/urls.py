@@ -1,14 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import lookups, views
 
 app_name = "patients"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
     path("referrals/new/", views.referral_new, name="referral_new"),
-    path("referral-sources/", views.referral_sources, name="referral_sources"),
     path("audit/", views.audit, name="audit"),
+    path("lookups/audit-people/", lookups.AUDIT_PEOPLE.as_view(), name="lookup_audit_people"),
     path("<int:pk>/", views.patient_detail, name="patient_detail"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/print/", views.case_print, name="case_print"),

@@ -22,7 +22,7 @@ from .sections import (
     medication_add,
     medication_edit,
 )
-from .worklist import referral_new, referral_sources, worklist
+from .worklist import referral_new, worklist
 
 __all__ = [
     "audit",
@@ -44,7 +44,6 @@ __all__ = [
     "patient_detail",
     "patient_edit",
     "referral_new",
-    "referral_sources",
     "stage_bar",
     "worklist",
 ]

@@ -90,8 +90,8 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_to_change(request, pk)
     template = "patients/partials/case_details_form.html"
     if request.method == "GET":
-        return render(request, template, {"case": case, "form": CaseDetailsForm(instance=case)})
-    form = CaseDetailsForm(request.POST, instance=Case.objects.get(pk=case.pk))
+        return render(request, template, {"case": case, "form": CaseDetailsForm(instance=case, user=request.user)})
+    form = CaseDetailsForm(request.POST, instance=Case.objects.get(pk=case.pk), user=request.user)
     status = 422
     if form.is_valid():
         fields = {k: form.cleaned_data[k] for k in CaseDetailsForm.Meta.fields}

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import phi_required
 from liaison_crm.pagination import paginate
-from physicians.models import Institution, Physician
 
 from .. import selectors, services
 from ..filters import CaseFilter
@@ -117,20 +116,3 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         {"title": "New referral", "form": form, "dupes": dupes, "existing": existing},
         status=status,
     )
-
-
-@phi_required
-@require_GET
-def referral_sources(request: HttpRequest) -> HttpResponse:
-    """The search helper of the referral form: 20 physicians or institutions by name or NPI."""
-    kind = request.GET.get("kind", "physician")
-    q = request.GET.get("q", "").strip()
-    rows = []
-    if len(q) >= 2:
-        if kind == "institution":
-            rows = list(Institution.objects.visible_to(request.user).filter(name__istartswith=q).order_by("name")[:20])
-        else:
-            qs = Physician.objects.visible_to(request.user).select_related("institution")
-            qs = qs.filter(npi=q) if q.isdigit() else qs.filter(last_name__istartswith=q)
-            rows = list(qs.order_by("last_name", "first_name")[:20])
-    return render(request, "patients/partials/referral_sources.html", {"rows": rows, "kind": kind, "q": q})

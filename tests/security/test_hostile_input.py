@@ -417,8 +417,9 @@ def test_a_malformed_patient_id_on_the_referral_page_is_a_404(world, value):
 
 
 def test_a_nul_in_the_query_string_is_a_400(world):
-    """Found on PostgreSQL: /patients/referral-sources/?q=a%00b was a 500 (NUL in a LIKE)."""
-    response = _client(world, "nurse").get("/patients/referral-sources/", {"q": "a\x00b"})
+    """Found on PostgreSQL: the referral-source search's ?q=a%00b was a 500 (NUL in a LIKE); the
+    worklist's search is such a LIKE too."""
+    response = _client(world, "nurse").get("/patients/", {"q": "a\x00b"})
     assert response.status_code == 400
 
 
