@@ -10,18 +10,7 @@ case's sections edited in place, the patient record, the audit log.
 from .audit import audit
 from .cases import case_assign, case_detail, case_edit, case_print, case_transition, stage_bar
 from .patient import patient_detail, patient_edit
-from .sections import (
-    checklist_item,
-    communication_add,
-    consent_add,
-    consent_edit,
-    coverage_add,
-    coverage_edit,
-    eligibility,
-    follow_up_add,
-    medication_add,
-    medication_edit,
-)
+from .sections import case_form, checklist_item, eligibility, section_add, section_edit
 from .worklist import referral_new, worklist
 
 __all__ = [
@@ -29,21 +18,16 @@ __all__ = [
     "case_assign",
     "case_detail",
     "case_edit",
+    "case_form",
     "case_print",
     "case_transition",
     "checklist_item",
-    "communication_add",
-    "consent_add",
-    "consent_edit",
-    "coverage_add",
-    "coverage_edit",
     "eligibility",
-    "follow_up_add",
-    "medication_add",
-    "medication_edit",
     "patient_detail",
     "patient_edit",
     "referral_new",
+    "section_add",
+    "section_edit",
     "stage_bar",
     "worklist",
 ]

@@ -15,15 +15,26 @@ from accounts.roles import manager_required, phi_required
 from .. import services
 from ..forms import AssignForm, CaseDetailsForm, DeclineForm, DischargeForm, TransitionForm
 from ..models import Case
-from .common import apply_errors, case_context, case_for, case_to_change, changed, error_text, log_access
+from .common import (
+    OpenForm,
+    case_context,
+    case_for,
+    case_page,
+    case_to_change,
+    changed,
+    error_text,
+    log_access,
+    save_form,
+)
+
+# The transitions that take more than the case's version: their forms open from the stage bar.
+TRANSITION_FORMS = {"decline": DeclineForm, "discharge": DischargeForm}
 
 
 @phi_required
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_for(request, pk, detail=True)
-    log_access(case)
-    return render(request, "patients/case_detail.html", case_context(request, case))
+    return case_page(request, pk)
 
 
 @phi_required
@@ -49,7 +60,7 @@ def case_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     service = services.TRANSITIONS.get(action)
     if service is None:
         return HttpResponse("Unknown transition.", status=404)
-    form_class = {"decline": DeclineForm, "discharge": DischargeForm}.get(action, TransitionForm)
+    form_class = TRANSITION_FORMS.get(action, TransitionForm)
     form = form_class(request.POST)
     status = 422
     if form.is_valid():
@@ -73,15 +84,10 @@ def case_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return redirect("patients:case_detail", pk=case.pk)
     else:
         messages.error(request, "Cannot do that: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    # Re-read: nothing was written, show the page as it stands.
-    case = case_for(request, pk, detail=True)
-    log_access(case)
-    ctx = case_context(request, case)
-    if action == "decline":
-        ctx["decline_form"] = form
-    if action == "discharge":
-        ctx["discharge_form"] = form
-    return render(request, "patients/case_detail.html", ctx, status=status)
+    # Nothing was written: the page as it stands (re-read), a decline or discharge form open
+    # with what was typed and its errors.
+    open_form = OpenForm(action, form) if action in TRANSITION_FORMS else None
+    return case_page(request, pk, status=status, open_form=open_form)
 
 
 @phi_required
@@ -92,23 +98,17 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, template, {"case": case, "form": CaseDetailsForm(instance=case, user=request.user)})
     form = CaseDetailsForm(request.POST, instance=Case.objects.get(pk=case.pk), user=request.user)
-    status = 422
-    if form.is_valid():
-        fields = {k: form.cleaned_data[k] for k in CaseDetailsForm.Meta.fields}
-        try:
-            services.update_case(case=case, by=request.user, version=form.cleaned_data["version"], **fields)
-        except services.StaleCaseError as exc:
-            form.add_error(None, error_text(exc))
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            if request.htmx:
-                return changed(
-                    render(request, "patients/partials/case_details.html", {"case": case, "can_change": True})
-                )
-            return redirect("patients:case_detail", pk=case.pk)
-    return render(request, template, {"case": case, "form": form}, status=status)
+
+    def save(data: dict) -> None:
+        fields = {k: data[k] for k in CaseDetailsForm.Meta.fields}
+        services.update_case(case=case, by=request.user, version=data["version"], **fields)
+
+    status = save_form(form, save)
+    if status is not None:
+        return render(request, template, {"case": case, "form": form}, status=status)
+    if request.htmx:
+        return changed(render(request, "patients/partials/case_details.html", {"case": case, "can_change": True}))
+    return redirect("patients:case_detail", pk=case.pk)
 
 
 @manager_required

@@ -3,25 +3,18 @@ service's ValidationError becomes form errors, and the case page's context."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from auditlog.signals import accessed
+from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 
 from .. import selectors, services
-from ..choices import Stage
-from ..forms import (
-    AssignForm,
-    CommunicationForm,
-    ConsentAddForm,
-    CoverageForm,
-    DeclineForm,
-    DischargeForm,
-    EligibilityForm,
-    FollowUpForm,
-    MedicationForm,
-    TransitionForm,
-)
+from ..forms import AssignForm, EligibilityForm
 from ..models import Case
 
 
@@ -58,10 +51,55 @@ def apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def save_form(form: forms.BaseForm, save: Callable[[dict], object]) -> int | None:
+    """Validate `form` and save its data through `save` (a service), all or nothing. None once
+    saved; otherwise the status to answer with, the reason on the form: 409 when the case changed
+    since the form was opened, 422 when the form is invalid or a rule of the service refuses."""
+    if not form.is_valid():
+        return 422
+    try:
+        with transaction.atomic():
+            save(form.cleaned_data)
+    except services.StaleCaseError as exc:
+        form.add_error(None, error_text(exc))
+        return 409
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return 422
+    return None
+
+
 def changed(response: HttpResponse) -> HttpResponse:
     """Tell the stage bar to refresh itself after an in-place edit."""
     response["HX-Trigger"] = "case-changed"
     return response
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """The add form that the case page shows open: one that failed to save (with its errors), or
+    the one asked for without JavaScript. `kind` names the <details> it opens (see
+    templates/patients/partials/lazy_form.html); `section` is the list it adds to (a
+    sections.Section), None for the discharge and decline forms."""
+
+    kind: str
+    form: forms.BaseForm
+    section: object | None = None
+
+    @property
+    def template(self) -> str:
+        return "patients/partials/add_form.html" if self.section else f"patients/partials/{self.kind}_form.html"
+
+    @property
+    def context(self) -> dict:
+        return {"form": self.form, "section": self.section}
+
+
+def case_page(request: HttpRequest, pk: int, status: int = 200, **extra) -> HttpResponse:
+    """The case page, `extra` added to its context; showing it is a PHI access, logged."""
+    case = case_for(request, pk, detail=True)
+    log_access(case)
+    return render(request, "patients/case_detail.html", case_context(request, case, **extra), status=status)
 
 
 def case_context(request: HttpRequest, case: Case, **extra) -> dict:
@@ -82,16 +120,10 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
         )
         if evaluation
         else None,
-        "medication_form": MedicationForm(prefix="med"),
-        "coverage_form": CoverageForm(prefix="cov"),
-        "consent_form": ConsentAddForm(prefix="con"),
-        "communication_form": CommunicationForm(prefix="comm"),
-        "follow_up_form": FollowUpForm(prefix="fu"),
-        "decline_form": DeclineForm(initial={"version": case.version}),
-        "discharge_form": DischargeForm(initial={"version": case.version}),
-        "transition_form": TransitionForm(initial={"version": case.version}),
+        # The add forms (medication, ..., discharge, decline) load when their <details> opens
+        # (sections.case_form); the one shown open, with its errors, is `open_form`.
+        "open_form": None,
         "assign_form": AssignForm(user=user, case=case) if (user.is_manager or user.is_admin_role) else None,
-        "stages": Stage,
         "follow_ups": follow_ups(request, case),
     }
     ctx.update(extra)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -12,7 +11,7 @@ from accounts.roles import phi_required
 from .. import services
 from ..forms import PatientForm
 from ..models import Case, Patient
-from .common import apply_errors, case_to_change, error_text, log_access
+from .common import case_to_change, log_access, save_form
 
 
 @phi_required
@@ -44,21 +43,11 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = PatientForm(instance=patient, prefix="pat", initial={"version": case.version})
         return render(request, template, {"case": case, "form": form})
     form = PatientForm(request.POST, instance=Patient.objects.get(pk=patient.pk), prefix="pat")
-    status = 422
-    if form.is_valid():
-        try:
-            services.update_patient(patient=patient, case=case, by=request.user, **form.cleaned_data)
-        except services.StaleCaseError as exc:
-            form.add_error(None, error_text(exc))
-            status = 409
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            if request.htmx:
-                return render(
-                    request,
-                    "patients/partials/patient_card.html",
-                    {"case": case, "patient": patient, "can_change": True},
-                )
-            return redirect("patients:case_detail", pk=case.pk)
-    return render(request, template, {"case": case, "form": form}, status=status)
+    status = save_form(form, lambda data: services.update_patient(patient=patient, case=case, by=request.user, **data))
+    if status is not None:
+        return render(request, template, {"case": case, "form": form}, status=status)
+    if request.htmx:
+        return render(
+            request, "patients/partials/patient_card.html", {"case": case, "patient": patient, "can_change": True}
+        )
+    return redirect("patients:case_detail", pk=case.pk)

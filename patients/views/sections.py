@@ -1,13 +1,23 @@
 """The case page's sections edited in place: the evaluation, and the lists (medications,
-coverages, consents, communications, follow-ups) with their add and edit forms."""
+coverages, consents, communications, follow-ups) with their add forms and the edit form of a row.
+
+The lists differ only in their form, their service and their template, so one table (`SECTIONS`)
+describes them and three views serve them all: `section_add`, `section_edit` and `case_form`
+(the blank add form that a closed <details> loads when it is opened). Each URL keeps its own
+name (patients:medication_add, patients:coverage_edit, ...), passing the section as `kind`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import phi_required
 
@@ -21,8 +31,18 @@ from ..forms import (
     FollowUpForm,
     MedicationForm,
 )
-from ..models import Consent, InsuranceCoverage, Medication
-from .common import apply_errors, case_context, case_for, case_to_change, changed, error_text
+from ..models import Case, Consent, InsuranceCoverage, Medication
+from .cases import TRANSITION_FORMS
+from .common import (
+    OpenForm,
+    case_context,
+    case_for,
+    case_page,
+    case_to_change,
+    changed,
+    error_text,
+    save_form,
+)
 
 # --- evaluation -------------------------------------------------------------------------------
 
@@ -56,201 +76,171 @@ def checklist_item(request: HttpRequest, pk: int, item: str) -> HttpResponse:
 def eligibility(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_to_change(request, pk)
     form = EligibilityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.decide_eligibility(case=case, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            if not request.htmx:
-                return redirect("patients:case_detail", pk=case.pk)
-            return _evaluation_response(request, case)
-    return _evaluation_response(request, case, status=422, eligibility_form=form)
+    if save_form(form, lambda data: services.decide_eligibility(case=case, by=request.user, **data)):
+        return _evaluation_response(request, case, status=422, eligibility_form=form)
+    if not request.htmx:
+        return redirect("patients:case_detail", pk=case.pk)
+    return _evaluation_response(request, case)
 
 
-# --- in-place edited sections -----------------------------------------------------------------
+# --- the lists --------------------------------------------------------------------------------
 
-SECTIONS = {
-    "medications": "patients/partials/medications.html",
-    "coverages": "patients/partials/coverages.html",
-    "consents": "patients/partials/consents.html",
-    "communications": "patients/partials/communications.html",
-    "follow_ups": "patients/partials/follow_ups.html",
+
+@dataclass(frozen=True)
+class Section:
+    """One list of the case page. `kind` names it in URLs (patients:<kind>_add, the add form's
+    patients:case_form kind); `name` is its element id and partial (patients/partials/<name>.html).
+    `form` (with `prefix`) adds a row through `add(case=, by=, **data)`; `submit` labels its
+    button. A list whose rows are edited in place also has `items` (the case's rows),
+    `edit_form(item, data)` (data None for the blank form) and `edit(item, case=, by=, **data)`,
+    and its row form in patients/partials/<kind>_edit.html."""
+
+    kind: str
+    name: str
+    form: type[forms.BaseForm]
+    prefix: str
+    submit: str
+    add: Callable[..., object]
+    items: Callable[[Case], QuerySet] | None = None
+    edit_form: Callable[[Model, QueryDict | None], forms.BaseForm] | None = None
+    edit: Callable[..., object] | None = None
+
+    @property
+    def template(self) -> str:
+        return f"patients/partials/{self.name}.html"
+
+    @property
+    def add_url(self) -> str:
+        return f"patients:{self.kind}_add"
+
+    @property
+    def edit_template(self) -> str:
+        return f"patients/partials/{self.kind}_edit.html"
+
+    def blank_form(self) -> forms.BaseForm:
+        return self.form(prefix=self.prefix)
+
+
+def _consent_form(consent: Consent, data: QueryDict | None) -> ConsentUpdateForm:
+    prefix = f"consent{consent.pk}"
+    return (
+        ConsentUpdateForm(data, prefix=prefix)
+        if data is not None
+        else ConsentUpdateForm(consent=consent, prefix=prefix)
+    )
+
+
+SECTIONS: dict[str, Section] = {
+    section.kind: section
+    for section in (
+        Section(
+            "medication",
+            "medications",
+            MedicationForm,
+            "med",
+            "Add medication",
+            add=services.save_medication,
+            items=lambda case: Medication.objects.filter(case=case),
+            edit_form=lambda item, data: MedicationForm(data, instance=item, prefix=f"med{item.pk}"),
+            edit=lambda item, **kw: services.save_medication(medication=item, **kw),
+        ),
+        Section(
+            "coverage",
+            "coverages",
+            CoverageForm,
+            "cov",
+            "Add coverage",
+            add=services.save_coverage,
+            items=lambda case: InsuranceCoverage.objects.filter(case=case),
+            edit_form=lambda item, data: CoverageForm(data, instance=item, prefix=f"cov{item.pk}"),
+            edit=lambda item, **kw: services.save_coverage(coverage=item, **kw),
+        ),
+        Section(
+            "consent",
+            "consents",
+            ConsentAddForm,
+            "con",
+            "Add consent",
+            add=services.add_consent,
+            items=lambda case: Consent.objects.select_related("form").filter(case=case),
+            edit_form=_consent_form,
+            edit=lambda item, **kw: services.update_consent(consent=item, **kw),
+        ),
+        Section(
+            "communication",
+            "communications",
+            CommunicationForm,
+            "comm",
+            "Log communication",
+            services.log_communication,
+        ),
+        Section("follow_up", "follow_ups", FollowUpForm, "fu", "Add follow-up", services.add_case_follow_up),
+    )
 }
 
 
-def _section(request, case_pk: int, section: str, status: int = 200, **extra) -> HttpResponse:
-    case = case_for(request, case_pk, detail=True)
-    ctx = case_context(request, case)
-    ctx.update(extra)
-    response = render(request, SECTIONS[section], ctx, status=status)
+def _section(request, pk: int, section: Section, status: int = 200, **extra) -> HttpResponse:
+    case = case_for(request, pk, detail=True)
+    response = render(request, section.template, case_context(request, case, **extra), status=status)
     return changed(response) if status == 200 else response
 
 
-def _retarget(request, case, section: str) -> HttpResponse:
-    """An item's edit form swaps itself; once saved, the whole section is re-rendered."""
+@phi_required
+@require_POST
+def section_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A new row of a list. Saved: the list re-rendered (htmx) or the case page (a plain POST).
+    Refused: 422 with the form open and its errors, in the list (htmx) or on the case page."""
+    section = SECTIONS[kind]
+    case = case_to_change(request, pk)
+    form = section.form(request.POST, prefix=section.prefix)
+    status = save_form(form, lambda data: section.add(case=case, by=request.user, **data))
+    if status is None:
+        if not request.htmx:
+            return redirect("patients:case_detail", pk=case.pk)
+        return _section(request, case.pk, section)
+    open_form = OpenForm(kind, form, section)
     if not request.htmx:
-        return redirect("patients:case_detail", pk=case.pk)
-    response = _section(request, case.pk, section)
-    response["HX-Retarget"] = f"#{section}"
-    response["HX-Reswap"] = "outerHTML"
-    return response
+        return case_page(request, case.pk, status=status, open_form=open_form)
+    return _section(request, case.pk, section, status=status, open_form=open_form)
 
 
-def _save_section(request, case, section, form, save, **extra_on_error):
-    if form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
+@phi_required
+@require_http_methods(["GET", "POST"])
+def section_edit(request: HttpRequest, pk: int, item_pk: int, kind: str) -> HttpResponse:
+    """In-place edit of one row: the form partial on GET; on POST the service saves it and the
+    whole list is re-rendered in place of the row, or the form comes back with 422."""
+    section = SECTIONS[kind]
+    case = case_to_change(request, pk)
+    item = get_object_or_404(section.items(case), pk=item_pk)
+    status = 200
+    if request.method == "GET":
+        form = section.edit_form(item, None)
+    else:
+        form = section.edit_form(item, request.POST)
+        status = save_form(form, lambda data: section.edit(item, case=case, by=request.user, **data))
+        if status is None:
             if not request.htmx:
                 return redirect("patients:case_detail", pk=case.pk)
-            return _section(request, case.pk, section)
-    return _section(request, case.pk, section, status=422, **extra_on_error)
-
-
-def _edit_item(request, case, item, *, section: str, template: str, make_form, save) -> HttpResponse:
-    """In-place edit of one row of a case section: the form partial on GET; on POST the service
-    saves it (all or nothing) and the section is re-rendered, or the form comes back with 422."""
-    context = {"case": case, "item": item}
-    if request.method == "GET":
-        return render(request, template, {**context, "form": make_form(None)})
-    form = make_form(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                save(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return _retarget(request, case, section)
-    return render(request, template, {**context, "form": form}, status=422)
+            response = _section(request, case.pk, section)
+            response["HX-Retarget"] = f"#{section.name}"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+    return render(request, section.edit_template, {"case": case, "item": item, "form": form}, status=status)
 
 
 @phi_required
-@require_POST
-def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
+@require_GET
+def case_form(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A blank add form of the case page (a list's, or the discharge or decline form): what its
+    closed <details> loads when first opened, so the case page does not render them all. A blank
+    form shows no PHI and is not audit-logged. Without JavaScript the <details> links here: the
+    case page with this form open (logged like every case page)."""
+    if kind not in SECTIONS and kind not in TRANSITION_FORMS:
+        raise Http404("No such form.")
     case = case_to_change(request, pk)
-    form = MedicationForm(request.POST, prefix="med")
-    return _save_section(
-        request,
-        case,
-        "medications",
-        form,
-        lambda d: services.save_medication(case=case, by=request.user, **d),
-        medication_form=form,
-    )
-
-
-@phi_required
-@require_http_methods(["GET", "POST"])
-def medication_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    medication = get_object_or_404(Medication, pk=item_pk, case=case)
-    return _edit_item(
-        request,
-        case,
-        medication,
-        section="medications",
-        template="patients/partials/medication_edit.html",
-        make_form=lambda data: MedicationForm(data, instance=medication, prefix=f"med{medication.pk}"),
-        save=lambda d: services.save_medication(case=case, by=request.user, medication=medication, **d),
-    )
-
-
-@phi_required
-@require_POST
-def coverage_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    form = CoverageForm(request.POST, prefix="cov")
-    return _save_section(
-        request,
-        case,
-        "coverages",
-        form,
-        lambda d: services.save_coverage(case=case, by=request.user, **d),
-        coverage_form=form,
-    )
-
-
-@phi_required
-@require_http_methods(["GET", "POST"])
-def coverage_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    coverage = get_object_or_404(InsuranceCoverage, pk=item_pk, case=case)
-    return _edit_item(
-        request,
-        case,
-        coverage,
-        section="coverages",
-        template="patients/partials/coverage_edit.html",
-        make_form=lambda data: CoverageForm(data, instance=coverage, prefix=f"cov{coverage.pk}"),
-        save=lambda d: services.save_coverage(case=case, by=request.user, coverage=coverage, **d),
-    )
-
-
-@phi_required
-@require_POST
-def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    form = ConsentAddForm(request.POST, prefix="con")
-    return _save_section(
-        request,
-        case,
-        "consents",
-        form,
-        lambda d: services.add_consent(case=case, by=request.user, **d),
-        consent_form=form,
-    )
-
-
-@phi_required
-@require_http_methods(["GET", "POST"])
-def consent_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    consent = get_object_or_404(Consent.objects.select_related("form"), pk=item_pk, case=case)
-    prefix = f"consent{consent.pk}"
-    return _edit_item(
-        request,
-        case,
-        consent,
-        section="consents",
-        template="patients/partials/consent_edit.html",
-        make_form=lambda data: (
-            ConsentUpdateForm(data, prefix=prefix)
-            if data is not None
-            else ConsentUpdateForm(consent=consent, prefix=prefix)
-        ),
-        save=lambda d: services.update_consent(consent=consent, case=case, by=request.user, **d),
-    )
-
-
-@phi_required
-@require_POST
-def communication_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    form = CommunicationForm(request.POST, prefix="comm")
-    return _save_section(
-        request,
-        case,
-        "communications",
-        form,
-        lambda d: services.log_communication(case=case, by=request.user, **d),
-        communication_form=form,
-    )
-
-
-@phi_required
-@require_POST
-def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_to_change(request, pk)
-    form = FollowUpForm(request.POST, prefix="fu")
-    return _save_section(
-        request,
-        case,
-        "follow_ups",
-        form,
-        lambda d: services.add_case_follow_up(case=case, by=request.user, **d),
-        follow_up_form=form,
-    )
+    section = SECTIONS.get(kind)
+    form = section.blank_form() if section else TRANSITION_FORMS[kind](initial={"version": case.version})
+    open_form = OpenForm(kind, form, section)
+    if not request.htmx:
+        return case_page(request, case.pk, open_form=open_form)
+    return render(request, open_form.template, {"case": case, **open_form.context})

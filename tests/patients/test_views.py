@@ -401,8 +401,20 @@ def test_decline_from_page_needs_reason(case, nurse, client_for):
 
 
 def test_case_page_has_confirmation_on_decline_and_cancel(case, nurse, client_for):
-    body = client_for(nurse).get(reverse("patients:case_detail", args=[case.pk])).content.decode()
-    assert 'data-confirm="Decline this referral?' in body and 'data-confirm="Cancel this case?' in body
+    client = client_for(nurse)
+    body = client.get(reverse("patients:case_detail", args=[case.pk])).content.decode()
+    assert 'data-confirm="Cancel this case?' in body
+    decline = client.get(reverse("patients:case_form", args=[case.pk, "decline"]), **HX).content.decode()
+    assert 'data-confirm="Decline this referral?' in decline
+
+
+def test_decline_and_discharge_look_like_the_other_transition_buttons(case, nurse, client_for):
+    """Issue 14: "Decline…" sat in a bordered box of its own. Its <summary> is a button like
+    "Cancel case"; the box is drawn around the form only, once it is open (patients.css)."""
+    html = client_for(nurse).get(reverse("patients:case_detail", args=[case.pk])).content.decode()
+    bar = html[html.index('id="stage-bar"') : html.index("</section>", html.index('id="stage-bar"'))]
+    assert '<summary class="btn btn-outline-danger btn-sm">Decline…</summary>' in bar
+    assert 'class="lazy-details transition-details"' in bar and "border rounded" not in bar
 
 
 # --- in-place sections -------------------------------------------------------------------------

@@ -80,9 +80,13 @@ class FormCollector(HTMLParser):
         super().__init__()
         self.forms: dict[str | None, set[str]] = {}
         self.current: set[str] | None = None
+        # Forms that load when their <details> is opened (hx-get, hx-trigger="toggle ...").
+        self.lazy: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if a.get("hx-get") and "toggle" in (a.get("hx-trigger") or ""):
+            self.lazy.add(a["hx-get"])
         if tag == "form":
             if (a.get("method") or "get").lower() == "post":
                 self.current = self.forms.setdefault(a.get("action") or None, set())
@@ -139,6 +143,10 @@ def _field_names(world: World) -> dict[str, set[str]]:
                 continue
             collector = FormCollector()
             collector.feed(response.content.decode())
+            for lazy_url in sorted(collector.lazy):  # as htmx fetches them when they are opened
+                lazy = _client(world, role).get(lazy_url, HTTP_HX_REQUEST="true")
+                if lazy.status_code == 200:
+                    collector.feed(lazy.content.decode())
             for action, fields in collector.forms.items():
                 try:
                     target = resolve(urlsplit(action or url).path).view_name
