@@ -9,8 +9,10 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.lookups import LIAISONS, people_in_scope
 from accounts.models import Team, User
 from liaison_crm.dates import day_start
+from liaison_crm.widgets import LookupSelect
 
 from . import conf
 from .choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Priority, Stage
@@ -28,10 +30,12 @@ REACHED = {
 
 
 class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label="Search name or MRN")
     stage = django_filters.ChoiceFilter(choices=STAGE_CHOICES, method="filter_stage", empty_label=None)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
-    liaison = django_filters.ModelChoiceFilter(field_name="assigned_liaison", queryset=User.objects.none())
+    liaison = django_filters.ModelChoiceFilter(
+        field_name="assigned_liaison", queryset=User.objects.none(), label="Liaison", widget=LookupSelect(LIAISONS)
+    )
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.none())
     program = django_filters.CharFilter(field_name="program", lookup_expr="iexact")
     referral_physician = django_filters.NumberFilter(field_name="referral_physician_id")
@@ -47,10 +51,14 @@ class CaseFilter(django_filters.FilterSet):
     discharge_disposition = django_filters.ChoiceFilter(choices=DischargeDisposition.choices, widget=forms.HiddenInput)
     discharged_from = django_filters.DateFilter(method="filter_discharged_from", widget=forms.HiddenInput)
     discharged_to = django_filters.DateFilter(method="filter_discharged_to", widget=forms.HiddenInput)
-    date_from = django_filters.DateFilter(method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = django_filters.DateFilter(method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = django_filters.DateFilter(
+        method="filter_date_from", label="Referred from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_date_to", label="Referred until", widget=forms.DateInput(attrs={"type": "date"})
+    )
     scope = django_filters.ChoiceFilter(
-        choices=[("mine", "My cases"), ("team", "Team")], method="filter_scope", empty_label=None
+        choices=[("mine", "My cases"), ("team", "Team")], method="filter_scope", empty_label=None, label="Show"
     )
 
     class Meta:
@@ -64,21 +72,15 @@ class CaseFilter(django_filters.FilterSet):
             data.setdefault("scope", "mine")
         super().__init__(data, *args, **kwargs)
         self.user = user
-        scope = user.scope_team_ids
-        liaisons = User.objects.filter(role=User.Role.CLINICAL_LIAISON, is_active=True).only(*User.LABEL_FIELDS)
+        # The liaisons the picker offers (accounts.lookups.LIAISONS): those of the user's teams.
+        self.filters["liaison"].queryset = people_in_scope(user, User.Role.CLINICAL_LIAISON)
         teams = Team.objects.filter(kind=Team.Kind.CLINICAL_LIAISON)
-        if scope is not None:
-            liaisons = liaisons.filter(team__in=scope)
-            teams = teams.filter(pk__in=scope)
-        self.filters["liaison"].queryset = liaisons
+        if user.scope_team_ids is not None:
+            teams = teams.filter(pk__in=user.scope_team_ids)
         self.filters["team"].queryset = teams
+        # templates/patients/worklist.html lays the bar out and crispy renders each field; a
+        # choice submits the bar at once.
         for name, field in self.form.fields.items():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs.setdefault("class", css)
             if isinstance(field.widget, forms.Select) and name != "q":
                 field.widget.attrs["data-autosubmit"] = "1"
 

@@ -1,40 +1,78 @@
 from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from accounts.lookups import LIAISONS, people_in_scope
 from accounts.models import User
+from liaison_crm.widgets import LookupSelect
+from physicians.lookups import INSTITUTIONS, PHYSICIANS
 from physicians.models import Institution, Physician
 
 from .choices import AuthorizationStatus, ConsentStatus, DeclineReason, DischargeDisposition, Eligibility, SignedBy
+from .lookups import AUDIT_PEOPLE, audit_people
 from .models import Case, Communication, ConsentForm, InsuranceCoverage, Medication, Patient
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+# The patient's own details: what a referral records of a new patient (with the MRN) and what
+# the case page edits in place (the MRN is not edited there).
+PATIENT_DETAILS = [
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "preferred_language",
+    "interpreter_needed",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+]
+
+
 class _Crispy:
-    def _helper(self) -> None:
+    """A form that {% crispy form %} renders inside the template's own <form> element (which
+    writes {% csrf_token %}): crispy writes the labels, the errors and the Bootstrap classes.
+
+    `layout` arranges the fields where a form needs a grid; `autofocus` puts the cursor in the
+    first field of a form that opens in place."""
+
+    autofocus = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        layout = self.get_layout()
+        if layout is not None:
+            self.helper.layout = layout
+        if self.autofocus:
+            first = next(iter(self.fields.values()), None)
+            if first is not None:
+                first.widget.attrs["autofocus"] = True
+
+    def get_layout(self) -> Layout | None:
+        return None
 
 
-def _autofocus(form: forms.BaseForm) -> None:
-    first = next(iter(form.fields.values()), None)
-    if first is not None:
-        first.widget.attrs["autofocus"] = True
-
-
-class IdLookupWidget(forms.NumberInput):
-    """Physicians and institutions run to tens of thousands: an id field with a search helper."""
-
-    def __init__(self, kind: str):
-        super().__init__(attrs={"data-lookup": kind, "min": 1, "placeholder": "id — search below"})
+def _referral_sources(form: forms.BaseForm, user: User) -> None:
+    """The referring physician and institution: pickers over what the user may see (every
+    physician and institution today: they are shared reference data)."""
+    form.fields["referral_physician"].queryset = Physician.objects.visible_to(user).select_related("institution")
+    form.fields["referral_institution"].queryset = Institution.objects.visible_to(user)
 
 
 class ReferralForm(_Crispy, forms.Form):
+    autofocus = True
+
     # patient
     mrn = forms.CharField(label="Medical record number", max_length=32)
     first_name = forms.CharField(max_length=80)
@@ -51,20 +89,22 @@ class ReferralForm(_Crispy, forms.Form):
     emergency_contact_phone = forms.CharField(max_length=40, required=False)
     # case
     program = forms.CharField(label="Program / unit", max_length=120)
-    assigned_liaison = forms.ModelChoiceField(queryset=User.objects.none())
+    assigned_liaison = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Assigned liaison", widget=LookupSelect(LIAISONS)
+    )
     priority = forms.ChoiceField(choices=Case._meta.get_field("priority").choices, initial="standard")
     reason = forms.CharField(label="Reason for referral / diagnosis", widget=forms.Textarea(attrs={"rows": 3}))
     referral_physician = forms.ModelChoiceField(
-        queryset=Physician.objects.all(),
+        queryset=Physician.objects.none(),
         required=False,
-        widget=IdLookupWidget("physician"),
-        label="Referring physician (id)",
+        widget=LookupSelect(PHYSICIANS, placeholder="Name or NPI…"),
+        label="Referring physician",
     )
     referral_institution = forms.ModelChoiceField(
-        queryset=Institution.objects.all(),
+        queryset=Institution.objects.none(),
         required=False,
-        widget=IdLookupWidget("institution"),
-        label="Referring institution (id)",
+        widget=LookupSelect(INSTITUTIONS, placeholder="Name or city…"),
+        label="Referring institution",
     )
     referral_source_other = forms.CharField(label="Other referral source", max_length=200, required=False)
     referral_received_at = forms.DateTimeField(widget=DATETIME, initial=timezone.now)
@@ -76,21 +116,7 @@ class ReferralForm(_Crispy, forms.Form):
         required=False, label="Add this referral to the existing patient record with this MRN"
     )
 
-    PATIENT_FIELDS = [
-        "mrn",
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "sex",
-        "phone",
-        "email",
-        "address",
-        "preferred_language",
-        "interpreter_needed",
-        "emergency_contact_name",
-        "emergency_contact_relationship",
-        "emergency_contact_phone",
-    ]
+    PATIENT_FIELDS = ["mrn", *PATIENT_DETAILS]
     CASE_FIELDS = [
         "program",
         "assigned_liaison",
@@ -105,15 +131,41 @@ class ReferralForm(_Crispy, forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        liaisons = User.objects.filter(role=User.Role.CLINICAL_LIAISON, is_active=True).select_related("team")
+        # The liaisons of the user's teams, as the picker offers them: a liaison's scope is their
+        # own team, so a liaison assigns within it (services.create_referral checks it again).
+        self.fields["assigned_liaison"].queryset = people_in_scope(user, User.Role.CLINICAL_LIAISON)
         if user.is_liaison:
-            liaisons = liaisons.filter(team_id=user.team_id)
             self.fields["assigned_liaison"].initial = user.pk
-        elif user.scope_team_ids is not None:
-            liaisons = liaisons.filter(team__in=user.scope_team_ids)
-        self.fields["assigned_liaison"].queryset = liaisons
-        _autofocus(self)
-        self._helper()
+        _referral_sources(self, user)
+
+    def get_layout(self) -> Layout:
+        def cols(width: str, *names: str) -> list[Column]:
+            return [Column(name, css_class=width) for name in names]
+
+        patient = Row(
+            *cols("col-md-6", "mrn", "date_of_birth", "first_name", "last_name"),
+            *cols("col-md-4", "sex", "phone", "email"),
+            Column("address", css_class="col-12"),
+            Column("preferred_language", css_class="col-md-6"),
+            Column("interpreter_needed", css_class="col-md-6 pt-md-4"),
+            *cols("col-md-4", "emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone"),
+            css_class="g-2",
+        )
+        case = Row(
+            *cols("col-md-6", "program", "assigned_liaison", "priority", "referral_received_at"),
+            Column("reason", css_class="col-12"),
+            *cols("col-md-6", "referral_physician", "referral_institution"),
+            Column("referral_source_other", css_class="col-12"),
+            Column("expected_admission_date", css_class="col-md-6"),
+            css_class="g-2",
+        )
+        return Layout(
+            Row(
+                Column(Fieldset("Patient", patient, css_class="card card-body"), css_class="col-12 col-lg-6"),
+                Column(Fieldset("Case", case, css_class="card card-body"), css_class="col-12 col-lg-6"),
+                css_class="g-4",
+            )
+        )
 
     def clean(self):
         data = super().clean()
@@ -131,6 +183,7 @@ class ReferralForm(_Crispy, forms.Form):
 
 
 class CaseDetailsForm(_Crispy, forms.ModelForm):
+    autofocus = True
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
@@ -147,32 +200,31 @@ class CaseDetailsForm(_Crispy, forms.ModelForm):
         widgets = {
             "reason": forms.Textarea(attrs={"rows": 3}),
             "expected_admission_date": DATE,
-            "referral_physician": IdLookupWidget("physician"),
-            "referral_institution": IdLookupWidget("institution"),
+            "referral_physician": LookupSelect(PHYSICIANS, placeholder="Name or NPI…"),
+            "referral_institution": LookupSelect(INSTITUTIONS, placeholder="Name or city…"),
         }
+        labels = {"referral_physician": "Referring physician", "referral_institution": "Referring institution"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
-        _autofocus(self)
-        self._helper()
+        _referral_sources(self, user)
 
 
-class AssignForm(forms.Form):
-    assigned_liaison = forms.ModelChoiceField(queryset=User.objects.none(), label="Liaison")
+class AssignForm(_Crispy, forms.Form):
+    assigned_liaison = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Liaison", widget=LookupSelect(LIAISONS)
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, user: User, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        qs = User.objects.filter(role=User.Role.CLINICAL_LIAISON, is_active=True)
-        if user.scope_team_ids is not None:
-            qs = qs.filter(team__in=user.scope_team_ids)
-        self.fields["assigned_liaison"].queryset = qs
+        self.fields["assigned_liaison"].queryset = people_in_scope(user, User.Role.CLINICAL_LIAISON)
         self.fields["assigned_liaison"].initial = case.assigned_liaison_id
         self.fields["version"].initial = case.version
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(_Crispy, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -180,30 +232,32 @@ class TransitionForm(forms.Form):
 class DeclineForm(TransitionForm):
     reason = forms.ChoiceField(choices=[("", "— choose —"), *DeclineReason.choices])
 
+    field_order = ["reason", "note"]
+
 
 class DischargeForm(TransitionForm):
     disposition = forms.ChoiceField(choices=[("", "— choose —"), *DischargeDisposition.choices])
     summary = forms.CharField(label="Discharge summary", widget=forms.Textarea(attrs={"rows": 3}))
     discharged_at = forms.DateTimeField(widget=DATETIME, required=False)
 
+    field_order = ["disposition", "summary", "discharged_at", "note"]
 
-class EligibilityForm(forms.Form):
+
+class EligibilityForm(_Crispy, forms.Form):
     eligibility = forms.ChoiceField(choices=Eligibility.choices)
     clinical_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class MedicationForm(_Crispy, forms.ModelForm):
+    autofocus = True
+
     class Meta:
         model = Medication
         fields = ["name", "dose", "route", "frequency", "reconciled"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _autofocus(self)
-        self._helper()
-
 
 class CoverageForm(_Crispy, forms.ModelForm):
+    autofocus = True
     verified = forms.BooleanField(required=False, label="Coverage verified")
 
     class Meta:
@@ -224,22 +278,17 @@ class CoverageForm(_Crispy, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["verified"].initial = self.instance.verified_at is not None
         self.fields["authorization_status"].choices = AuthorizationStatus.choices
-        _autofocus(self)
-        self._helper()
 
 
 class ConsentAddForm(_Crispy, forms.Form):
+    autofocus = True
     form = forms.ModelChoiceField(queryset=ConsentForm.objects.all(), label="Consent form")
     procedure = forms.CharField(max_length=200)
     required = forms.BooleanField(required=False, initial=True, label="Required before admission")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _autofocus(self)
-        self._helper()
-
 
 class ConsentUpdateForm(_Crispy, forms.Form):
+    autofocus = True
     explained = forms.BooleanField(required=False, label="Procedure explained")
     teach_back_confirmed = forms.BooleanField(required=False, label="Patient understood (teach-back confirmed)")
     interpreter_used = forms.BooleanField(required=False)
@@ -262,11 +311,26 @@ class ConsentUpdateForm(_Crispy, forms.Form):
                 "witness_name": consent.witness_name,
             }
         super().__init__(*args, **kwargs)
-        _autofocus(self)
-        self._helper()
+
+    def get_layout(self) -> Layout:
+        checks = ("explained", "teach_back_confirmed", "interpreter_used")
+        return Layout(
+            Row(
+                *(Column(name, css_class="col-md-4") for name in checks),
+                Column("status", css_class="col-md-6"),
+                Column("signed_by", css_class="col-md-6"),
+                # data-representative: static/js/patients.js shows these only when a representative signs.
+                Column("representative_name", css_class="col-md-6", data_representative=True),
+                Column("representative_relationship", css_class="col-md-6", data_representative=True),
+                Column("witness_name", css_class="col-md-6"),
+                css_class="g-2",
+            )
+        )
 
 
 class CommunicationForm(_Crispy, forms.ModelForm):
+    autofocus = True
+
     class Meta:
         model = Communication
         fields = ["occurred_at", "channel", "parties", "summary"]
@@ -275,52 +339,31 @@ class CommunicationForm(_Crispy, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
-        _autofocus(self)
-        self._helper()
 
 
 class PatientForm(_Crispy, forms.ModelForm):
+    autofocus = True
     # The case's version when the form was opened: demographics are a case-level write, so a
     # second editor working from an older page gets a conflict instead of overwriting.
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
         model = Patient
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "email",
-            "address",
-            "preferred_language",
-            "interpreter_needed",
-            "emergency_contact_name",
-            "emergency_contact_relationship",
-            "emergency_contact_phone",
-        ]
+        fields = PATIENT_DETAILS
         widgets = {"date_of_birth": DATE, "address": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _autofocus(self)
-        self._helper()
 
 
 class FollowUpForm(_Crispy, forms.Form):
+    autofocus = True
     title = forms.CharField(max_length=200)
     due_at = forms.DateTimeField(widget=DATETIME)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _autofocus(self)
-        self._helper()
-
 
 class AuditFilterForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    """The audit log's filter bar (templates/patients/audit.html lays it out, crispy renders each field)."""
+
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, widget=LookupSelect(AUDIT_PEOPLE))
     patient = forms.IntegerField(required=False, label="Patient id", min_value=1)
     action = forms.TypedChoiceField(
         choices=[("", "Any action"), (0, "Create"), (1, "Change"), (2, "Delete"), (3, "View")],
@@ -328,21 +371,9 @@ class AuditFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
     )
-    date_from = forms.DateField(required=False, widget=DATE)
-    date_to = forms.DateField(required=False, widget=DATE)
+    date_from = forms.DateField(required=False, widget=DATE, label="From")
+    date_to = forms.DateField(required=False, widget=DATE, label="To")
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        qs = User.objects.filter(role__in=[User.Role.CLINICAL_LIAISON, User.Role.MANAGER, User.Role.ADMIN])
-        if user.scope_team_ids is not None:
-            from django.db.models import Q
-
-            qs = qs.filter(Q(team__in=user.scope_team_ids) | Q(managed_teams__in=user.scope_team_ids)).distinct()
-        self.fields["user"].queryset = qs
-        for field in self.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs["class"] = css
+        self.fields["user"].queryset = audit_people(user)

@@ -1,14 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import lookups, views
 
 app_name = "patients"
+
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
     path("referrals/new/", views.referral_new, name="referral_new"),
-    path("referral-sources/", views.referral_sources, name="referral_sources"),
     path("audit/", views.audit, name="audit"),
+    path("lookups/audit-people/", lookups.AUDIT_PEOPLE.as_view(), name="lookup_audit_people"),
     path("<int:pk>/", views.patient_detail, name="patient_detail"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/print/", views.case_print, name="case_print"),
@@ -17,14 +18,22 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
     path("cases/<int:pk>/patient/", views.patient_edit, name="patient_edit"),
     path("cases/<int:pk>/transition/<slug:action>/", views.case_transition, name="case_transition"),
+    path("cases/<int:pk>/forms/<slug:kind>/", views.case_form, name="case_form"),
     path("cases/<int:pk>/evaluation/eligibility/", views.eligibility, name="eligibility"),
     path("cases/<int:pk>/evaluation/<slug:item>/", views.checklist_item, name="checklist_item"),
-    path("cases/<int:pk>/medications/", views.medication_add, name="medication_add"),
-    path("cases/<int:pk>/medications/<int:item_pk>/", views.medication_edit, name="medication_edit"),
-    path("cases/<int:pk>/coverages/", views.coverage_add, name="coverage_add"),
-    path("cases/<int:pk>/coverages/<int:item_pk>/", views.coverage_edit, name="coverage_edit"),
-    path("cases/<int:pk>/consents/", views.consent_add, name="consent_add"),
-    path("cases/<int:pk>/consents/<int:item_pk>/", views.consent_edit, name="consent_edit"),
-    path("cases/<int:pk>/communications/", views.communication_add, name="communication_add"),
-    path("cases/<int:pk>/follow-ups/", views.follow_up_add, name="follow_up_add"),
+    # The case page's lists (views.sections.SECTIONS): one view adds a row to any of them, one
+    # edits a row in place; `kind` says which list.
+    path("cases/<int:pk>/medications/", views.section_add, {"kind": "medication"}, name="medication_add"),
+    path(
+        "cases/<int:pk>/medications/<int:item_pk>/",
+        views.section_edit,
+        {"kind": "medication"},
+        name="medication_edit",
+    ),
+    path("cases/<int:pk>/coverages/", views.section_add, {"kind": "coverage"}, name="coverage_add"),
+    path("cases/<int:pk>/coverages/<int:item_pk>/", views.section_edit, {"kind": "coverage"}, name="coverage_edit"),
+    path("cases/<int:pk>/consents/", views.section_add, {"kind": "consent"}, name="consent_add"),
+    path("cases/<int:pk>/consents/<int:item_pk>/", views.section_edit, {"kind": "consent"}, name="consent_edit"),
+    path("cases/<int:pk>/communications/", views.section_add, {"kind": "communication"}, name="communication_add"),
+    path("cases/<int:pk>/follow-ups/", views.section_add, {"kind": "follow_up"}, name="follow_up_add"),
 ]

@@ -2,18 +2,6 @@
 (function () {
   "use strict";
 
-  // The referral-source search: "Pick" fills the physician or institution id field.
-  document.addEventListener("click", function (event) {
-    var btn = event.target.closest("[data-pick-id]");
-    if (!btn) { return; }
-    var input = document.querySelector('input[data-lookup="' + btn.getAttribute("data-pick-kind") + '"]');
-    if (input) {
-      input.value = btn.getAttribute("data-pick-id");
-      input.dispatchEvent(new Event("change", { bubbles: true }));
-      input.focus();
-    }
-  });
-
   // The print page: a button (never an inline handler) opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) { window.print(); }

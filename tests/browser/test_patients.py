@@ -1,4 +1,5 @@
-"""A nurse takes a referral through evaluation, coverage and consent to admission and discharge."""
+"""A nurse takes a referral through evaluation, coverage and consent to admission and discharge;
+a new referral picks its people by typing; the case page's add forms load when opened."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import User
 from patients.choices import Stage
-from patients.models import Case
-from tests.factories import CaseFactory, ConsentFormFactory
+from patients.models import Case, Medication
+from tests.factories import CaseFactory, ConsentFormFactory, InstitutionFactory, PhysicianFactory, UserFactory
 
 from .conftest import login
 
@@ -82,3 +84,94 @@ def test_nurse_takes_a_referral_from_evaluation_to_discharge(page, nurse):
     case.refresh_from_db()
     assert case.stage == Stage.DISCHARGED and case.discharge_disposition == "home_health"
     assert Case.objects.get(pk=case.pk).admitted_at is not None
+
+
+def _pick(page, field_id: str, typed: str, option: str) -> None:
+    """Type into a Tom Select picker and choose the matching option from the lookup's answers."""
+    page.locator(f"#{field_id}-ts-control").locator("xpath=..").click()  # the picker's box
+    expect(page.locator(f"#{field_id}-ts-control")).to_be_focused()
+    page.keyboard.type(typed)
+    page.locator(f"#{field_id}-ts-dropdown .option", has_text=option).click()
+
+
+def test_a_new_referral_picks_its_liaison_and_physician_by_typing(page, nurse):
+    teammate = UserFactory(
+        username="mate", first_name="Grace", last_name="Okafor", role=User.Role.CLINICAL_LIAISON, team=nurse.team
+    )
+    UserFactory(username="far", first_name="Grace", last_name="Outside", role=User.Role.CLINICAL_LIAISON)
+    physician = PhysicianFactory(
+        first_name="Rita", last_name="Referrer", institution=InstitutionFactory(name="Mercy General")
+    )
+    PhysicianFactory(first_name="Other", last_name="Doctor")
+
+    login(page, "nurse")
+    page.goto("/patients/referrals/new/")
+    page.get_by_label("Medical record number").fill("MRN-TYPE-1")
+    page.get_by_label("Date of birth").fill("1950-03-04")
+    page.get_by_label("First name").fill("Alan")
+    page.get_by_label("Last name").fill("Turing")
+    page.get_by_label("Program / unit").fill("Cardiac rehabilitation")
+    page.get_by_label("Reason for referral / diagnosis").fill("CHF")
+    # The liaison picker starts on the nurse herself; typing asks the lookup, which offers the
+    # liaisons of her team only.
+    expect(page.locator("#id_assigned_liaison-ts-control").locator("..")).to_contain_text(nurse.get_full_name())
+    _pick(page, "id_assigned_liaison", "Grac", "Okafor")
+    expect(page.locator("#id_assigned_liaison-ts-dropdown")).not_to_contain_text("Outside")
+    _pick(page, "id_referral_physician", "Refer", "Referrer, Rita")
+    page.get_by_role("button", name="Create referral").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Alan Turing")
+    expect(page.locator("#case-details")).to_contain_text("Referrer")
+    case = Case.objects.get(patient__mrn="MRN-TYPE-1")
+    assert case.assigned_liaison == teammate and case.referral_physician == physician
+
+
+def test_add_medication_loads_its_form_when_opened_and_saves_in_place(page, nurse):
+    case = CaseFactory(assigned_liaison=nurse, patient__first_name="Ada", patient__last_name="Lovelace")
+    login(page, "nurse")
+    page.goto(f"/patients/cases/{case.pk}/")
+    medications = page.locator("#medications")
+    expect(medications.locator("#id_med-name")).to_have_count(0)  # not rendered with the page
+
+    with page.expect_response(lambda r: f"/patients/cases/{case.pk}/forms/medication/" in r.url) as loaded:
+        medications.locator("summary", has_text="Add a medication").click()
+    assert loaded.value.status == 200 and loaded.value.request.headers.get("hx-request") == "true"
+    name = medications.locator("#id_med-name")
+    expect(name).to_be_focused()  # the loaded form takes the cursor
+    name.fill("Metoprolol")
+    medications.get_by_label("Dose").fill("25 mg")
+    medications.get_by_role("button", name="Add medication").click()
+
+    expect(medications.locator("tbody")).to_contain_text("Metoprolol")
+    expect(medications.locator("#id_med-name")).to_have_count(0)  # the list re-rendered, its form closed
+    assert page.url.endswith(f"/patients/cases/{case.pk}/")  # in place, no page load
+    assert Medication.objects.get(case=case).dose == "25 mg"
+
+    # A refused add comes back open with its error.
+    medications.locator("summary", has_text="Add a medication").click()
+    medications.get_by_role("button", name="Add medication").click()
+    expect(medications.locator("details[open] .invalid-feedback")).to_contain_text("This field is required")
+
+
+def test_decline_is_a_button_like_the_others_and_opens_its_form_in_a_box(page, nurse):
+    case = CaseFactory(assigned_liaison=nurse)
+    login(page, "nurse")
+    page.goto(f"/patients/cases/{case.pk}/")
+    bar = page.locator("#stage-bar")
+    decline = bar.locator("summary", has_text="Decline…")
+    start = bar.get_by_role("button", name="Start evaluation")
+    details = bar.locator("details.transition-details")
+    # Closed: no box of its own, and the same height as the other transition buttons.
+    assert details.evaluate("d => getComputedStyle(d).borderTopWidth") == "0px"
+    assert abs(decline.bounding_box()["height"] - start.bounding_box()["height"]) < 1
+    # Keyboard: focus the summary and press Enter to open it; the form loads in a box.
+    decline.focus()
+    page.keyboard.press("Enter")
+    form_box = details.locator(".lazy-form")
+    expect(form_box.get_by_label("Reason")).to_be_visible()
+    assert form_box.evaluate("d => getComputedStyle(d).borderTopWidth") == "1px"
+    page.on("dialog", lambda dialog: dialog.accept())
+    form_box.get_by_label("Reason").select_option("no_bed")
+    form_box.get_by_role("button", name="Decline case").click()
+    expect(bar).to_contain_text("Declined: No bed")
+    assert Case.objects.get(pk=case.pk).stage == Stage.DECLINED

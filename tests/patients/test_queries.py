@@ -39,10 +39,16 @@ def test_worklist_query_count(rows, nurse, consent_form, client_for, django_asse
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(nurse)
     client.get(reverse("patients:worklist"))  # warm caches (content types)
-    # + cases page (patient, liaison, evaluation, referral sources joined), consents+forms,
-    #   coverages, liaison filter choices
-    with django_assert_num_queries(PER_REQUEST + 4):
+    # + the cases of the page (patient, liaison, evaluation, referral sources joined), their
+    #   consents (+form), their coverages. The liaison picker renders no options until one is
+    #   chosen (it used to list every liaison of the team: one query).
+    with django_assert_num_queries(PER_REQUEST + 3):
         response = client.get(reverse("patients:worklist"), {"scope": "team"})
+    assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
+    # A chosen liaison: + that liaison, looked up by the filter (validation) and again by the
+    #   picker (its label).
+    with django_assert_num_queries(PER_REQUEST + 5):
+        response = client.get(reverse("patients:worklist"), {"scope": "team", "liaison": nurse.pk})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
 
@@ -51,9 +57,11 @@ def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, cl
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(manager)
     client.get(reverse("patients:worklist"))
-    # + managed teams (scope), cases page, consents, coverages, liaison and team filter choices
-    with django_assert_num_queries(PER_REQUEST + 6):
-        client.get(reverse("patients:worklist"))
+    # + managed teams (scope), the cases of the page, consents (+form), coverages, the team
+    #   filter's choices (a handful of teams: a plain select)
+    with django_assert_num_queries(PER_REQUEST + 5):
+        response = client.get(reverse("patients:worklist"))
+    assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
 
 def _case_with_children(nurse, consent_form, n: int) -> Case:
@@ -88,12 +96,37 @@ def test_case_page_query_count(rows, page, nurse, consent_form, client_for, djan
     client.get(reverse(page, args=[case.pk]))
     # + case (patient, liaison, creator, team, referral sources joined), evaluation (+reviewers),
     #   medications, coverages (+verifier), consents (+form, explainer), communications (+by),
-    #   transitions (+by), the audit ACCESS insert, follow-ups; the case page also lists the
-    #   consent forms for its "add a consent" form (the print page renders no forms)
-    expected = PER_REQUEST + 9 + (1 if page == "patients:case_detail" else 0)
-    with django_assert_num_queries(expected):
+    #   transitions (+by), the audit ACCESS insert, follow-ups. The add forms load when opened
+    #   (patients:case_form), so the case page no longer lists the consent forms for "add a
+    #   consent" (one query less than before); the print page renders no forms at all.
+    with django_assert_num_queries(PER_REQUEST + 9):
         response = client.get(reverse(page, args=[case.pk]))
     assert response.content.decode().count("Drug ") == rows
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_case_page_query_count_for_manager(rows, nurse, manager, consent_form, client_for, django_assert_num_queries):
+    case = _case_with_children(nurse, consent_form, rows)
+    client = client_for(manager)
+    url = reverse("patients:case_detail", args=[case.pk])
+    client.get(url)
+    # + managed teams (scope), the same nine as the liaison's page, and the assignment picker's
+    #   chosen liaison (labelled; the picker lists no other option)
+    with django_assert_num_queries(PER_REQUEST + 11):
+        response = client.get(url)
+    assert response.content.decode().count("Drug ") == rows
+
+
+@pytest.mark.parametrize("kind", ["medication", "consent", "decline"])
+def test_a_lazy_form_costs_a_few_queries(kind, case, nurse, consent_form, client_for, django_assert_num_queries):
+    client = client_for(nurse)
+    url = reverse("patients:case_form", args=[case.pk, kind])
+    client.get(url, HTTP_HX_REQUEST="true")
+    # + the case (with its patient, for the permission check); the consent form lists the
+    #   consent forms
+    with django_assert_num_queries(PER_REQUEST + 1 + (kind == "consent")):
+        response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("rows", [2, 20])
@@ -117,10 +150,15 @@ def test_audit_page_query_count(rows, nurse, manager, client_for, django_assert_
         viewer.get(reverse("patients:case_detail", args=[case.pk]))
     client = client_for(manager)
     client.get(reverse("patients:audit"))
-    # + managed teams (scope), entries page (+actor, content type), the audit-page ACCESS insert,
-    #   user filter choices
-    with django_assert_num_queries(PER_REQUEST + 4):
+    # + managed teams (scope), entries page (+actor, content type), the audit-page ACCESS insert.
+    #   The user picker lists nobody until one is chosen (it used to list them all: one query).
+    with django_assert_num_queries(PER_REQUEST + 3):
         response = client.get(reverse("patients:audit"), {"action": 3, "patient": case.patient_id})
+    assert len(response.context["page_obj"].object_list) == min(rows, 25)
+    # A chosen user: + that user, looked up by the form (validation) and again by the picker
+    #   (its label).
+    with django_assert_num_queries(PER_REQUEST + 5):
+        response = client.get(reverse("patients:audit"), {"user": nurse.pk})
     assert len(response.context["page_obj"].object_list) == min(rows, 25)
 
 

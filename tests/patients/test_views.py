@@ -258,16 +258,102 @@ def test_duplicate_outside_scope_leaks_nothing_but_the_mrn_clash(other_case, nur
     assert response.status_code == 422 and not Case.objects.filter(patient=p, team=nurse.team).exists()
 
 
-def test_referral_source_search(nurse, client_for):
+def test_the_referral_form_picks_people_and_sources_by_type_ahead(nurse, client_for):
+    html = client_for(nurse).get(reverse("patients:referral_new")).content.decode()
+    for name, lookup in (
+        ("assigned_liaison", reverse("lookup_liaisons")),
+        ("referral_physician", reverse("physicians:lookup_physicians")),
+        ("referral_institution", reverse("physicians:lookup_institutions")),
+    ):
+        select = html[
+            html.index(f'<select name="{name}"') : html.index("</select>", html.index(f'<select name="{name}"'))
+        ]
+        assert f'data-lookup-url="{lookup}"' in select, name
+        assert 'class="lookupselect form-select"' in select, name
+    # The liaison's own name is chosen for her, and is the only option rendered.
+    liaison = html[html.index('<select name="assigned_liaison"') :]
+    liaison = liaison[: liaison.index("</select>")]
+    assert liaison.count("<option") == 2 and f'<option value="{nurse.pk}" selected>{nurse}</option>' in liaison
+    assert 'name="q"' not in html and "Find a referral source" not in html  # the former search box
+
+
+def test_a_referral_saves_the_picked_physician_institution_and_liaison(nurse, nurse_teammate, client_for):
+    from tests.factories import InstitutionFactory, PhysicianFactory
+
+    physician, institution = PhysicianFactory(), InstitutionFactory()
+    data = _referral(
+        assigned_liaison=nurse_teammate.pk, referral_physician=physician.pk, referral_institution=institution.pk
+    )
+    assert client_for(nurse).post(reverse("patients:referral_new"), data).status_code == 302
+    case = Case.objects.get(patient__mrn="MRN-NEW-1")
+    assert (case.assigned_liaison, case.referral_physician, case.referral_institution) == (
+        nurse_teammate,
+        physician,
+        institution,
+    )
+
+
+def test_a_refused_referral_keeps_the_picked_choices_on_the_page(nurse, client_for):
     from tests.factories import PhysicianFactory
 
-    doc = PhysicianFactory(last_name="Referrer")
-    body = (
-        client_for(nurse)
-        .get(reverse("patients:referral_sources"), {"kind": "physician", "q": "Refer"})
-        .content.decode()
+    physician = PhysicianFactory(last_name="Keepme")
+    response = client_for(nurse).post(
+        reverse("patients:referral_new"), _referral(first_name="", referral_physician=physician.pk)
     )
-    assert f'data-pick-id="{doc.pk}"' in body
+    assert response.status_code == 422
+    assert f'<option value="{physician.pk}" selected>' in response.content.decode()
+    assert "Keepme" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["nurse", "manager", "admin_user"])
+def test_the_referral_liaisons_are_the_liaison_picker_s(who, request, nurse, nurse_teammate, other_nurse):
+    """The former rule: a liaison assigns within her own team, a manager within the teams they
+    lead, an administrator anywhere; only active liaisons."""
+    from accounts.lookups import people_in_scope
+    from accounts.models import User
+    from patients.forms import AssignForm, ReferralForm
+    from tests.factories import UserFactory
+
+    UserFactory(username="gone", role=User.Role.CLINICAL_LIAISON, team=nurse.team, is_active=False)
+    user = request.getfixturevalue(who)
+    expected = {nurse, nurse_teammate} | ({other_nurse} if who == "admin_user" else set())
+    assert set(ReferralForm(user=user).fields["assigned_liaison"].queryset) == expected
+    assert set(people_in_scope(user, User.Role.CLINICAL_LIAISON)) == expected
+    case = CaseFactory(assigned_liaison=nurse)
+    assert set(AssignForm(user=user, case=case).fields["assigned_liaison"].queryset) == expected
+
+
+def test_the_assignment_picker_shows_the_current_liaison_and_reassigns(
+    case, manager, nurse, nurse_teammate, client_for
+):
+    client = client_for(manager)
+    html = client.get(reverse("patients:case_detail", args=[case.pk])).content.decode()
+    form = html[html.index(reverse("patients:case_assign", args=[case.pk])) :]
+    form = form[: form.index("</form>")]
+    assert f'data-lookup-url="{reverse("lookup_liaisons")}"' in form
+    assert f'<option value="{nurse.pk}" selected>{nurse}</option>' in form and str(nurse_teammate) not in form
+    response = client.post(
+        reverse("patients:case_assign", args=[case.pk]),
+        {"assigned_liaison": nurse_teammate.pk, "version": case.version},
+    )
+    assert response.status_code == 302
+    assert Case.objects.get(pk=case.pk).assigned_liaison == nurse_teammate
+
+
+def test_the_referral_details_pick_the_referring_physician(case, nurse, client_for):
+    from tests.factories import PhysicianFactory
+
+    physician = PhysicianFactory(last_name="Referrer")
+    client = client_for(nurse)
+    url = reverse("patients:case_edit", args=[case.pk])
+    html = client.get(url, **HX).content.decode()
+    assert f'data-lookup-url="{reverse("physicians:lookup_physicians")}"' in html
+    data = {"version": case.version, "program": case.program, "priority": "standard", "reason": "x"}
+    response = client.post(url, {**data, "referral_physician": physician.pk}, **HX)
+    assert response.status_code == 200 and "Referrer" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).referral_physician == physician
+    response = client.post(url, {**data, "version": case.version + 1, "referral_physician": "999999"}, **HX)
+    assert response.status_code == 422 and "Select a valid choice" in response.content.decode()
 
 
 # --- transitions through the page --------------------------------------------------------------
@@ -315,8 +401,20 @@ def test_decline_from_page_needs_reason(case, nurse, client_for):
 
 
 def test_case_page_has_confirmation_on_decline_and_cancel(case, nurse, client_for):
-    body = client_for(nurse).get(reverse("patients:case_detail", args=[case.pk])).content.decode()
-    assert 'data-confirm="Decline this referral?' in body and 'data-confirm="Cancel this case?' in body
+    client = client_for(nurse)
+    body = client.get(reverse("patients:case_detail", args=[case.pk])).content.decode()
+    assert 'data-confirm="Cancel this case?' in body
+    decline = client.get(reverse("patients:case_form", args=[case.pk, "decline"]), **HX).content.decode()
+    assert 'data-confirm="Decline this referral?' in decline
+
+
+def test_decline_and_discharge_look_like_the_other_transition_buttons(case, nurse, client_for):
+    """Issue 14: "Decline…" sat in a bordered box of its own. Its <summary> is a button like
+    "Cancel case"; the box is drawn around the form only, once it is open (patients.css)."""
+    html = client_for(nurse).get(reverse("patients:case_detail", args=[case.pk])).content.decode()
+    bar = html[html.index('id="stage-bar"') : html.index("</section>", html.index('id="stage-bar"'))]
+    assert '<summary class="btn btn-outline-danger btn-sm">Decline…</summary>' in bar
+    assert 'class="lazy-details transition-details"' in bar and "border rounded" not in bar
 
 
 # --- in-place sections -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.test import Client
 
-from .test_permission_matrix import EXPECTED
+from .test_permission_matrix import EXPECTED, LOGIN, NOT_ALLOWED
 from .world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -47,10 +47,12 @@ def test_admin_lists_the_audit_log_but_cannot_add_change_or_delete(world_with_en
 
 
 def test_no_application_url_edits_the_audit_trail(world_with_entries):
-    """Every URL of the matrix is named; none of them is about log entries except the managers' read-only page."""
+    """Every URL of the matrix is named; none of them is about log entries except the managers' read-only
+    page (and the picker of its "user" filter, which lists people and takes no POST)."""
     audit_urls = [name for name in EXPECTED if "audit" in name]
-    assert audit_urls == ["patients:audit"]
+    assert audit_urls == ["patients:audit", "patients:lookup_audit_people"]
     assert EXPECTED["patients:audit"].post is None
+    assert set(EXPECTED["patients:lookup_audit_people"].post.values()) == {LOGIN, NOT_ALLOWED}
     manager = Client()
     manager.force_login(world_with_entries.users["manager"])
     before = LogEntry.objects.count()

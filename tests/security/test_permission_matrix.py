@@ -165,8 +165,8 @@ EXPECTED: dict[str, Row] = {
     ),
     "patients:worklist": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:referral_new": Row(get=PHI_SIDE, post=every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN)),
-    "patients:referral_sources": Row(get=PHI_SIDE),
     "patients:audit": Row(get=MANAGERS_ONLY),
+    "patients:lookup_audit_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
     "patients:patient_detail": Row(get=CASE_PAGE, kwargs=lambda w: {"pk": w.patient.pk}),
     "patients:case_detail": Row(get=CASE_PAGE, kwargs=case),
     "patients:case_print": Row(get=CASE_PAGE, kwargs=case),
@@ -180,6 +180,12 @@ EXPECTED: dict[str, Row] = {
     ),
     "patients:patient_edit": Row(get=CASE_PAGE, post=CASE_WRITE, kwargs=case),
     "patients:case_transition": Row(post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "action": "decline"}),
+    # The case page's add forms, loaded when opened: for those who may change the case.
+    "patients:case_form": Row(
+        get=CASE_PAGE,
+        post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN),
+        kwargs=lambda w: {"pk": w.case.pk, "kind": "medication"},
+    ),
     "patients:eligibility": Row(post=CASE_WRITE, kwargs=case),
     "patients:checklist_item": Row(post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item": "records_reviewed"}),
     "patients:medication_add": Row(post=CASE_WRITE, kwargs=case),

@@ -1,0 +1,150 @@
+"""What every patients view shares: the case fetched for this user, the audit ACCESS entry, how a
+service's ValidationError becomes form errors, and the case page's context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from auditlog.signals import accessed
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from .. import selectors, services
+from ..forms import AssignForm, EligibilityForm
+from ..models import Case
+
+
+def case_for(request: HttpRequest, pk: int, detail: bool = False) -> Case:
+    qs = Case.objects.visible_to(request.user)
+    qs = selectors.case_detail_queryset(qs) if detail else qs.select_related("patient")
+    return get_object_or_404(qs, pk=pk)
+
+
+def case_to_change(request: HttpRequest, pk: int) -> Case:
+    """Visible (else 404) and changeable by this user (else 403), checked before any input."""
+    case = case_for(request, pk)
+    if not services.can_change_case(request.user, case):
+        raise PermissionDenied("Only the assigned liaison or a manager of the team may change this case.")
+    return case
+
+
+def log_access(instance, team_id: int | None = None) -> None:
+    """An ACCESS entry (actor from AuditlogMiddleware) each time PHI is shown."""
+    if team_id is not None:
+        instance.audit_team_id = team_id
+    accessed.send(sender=instance.__class__, instance=instance)
+
+
+def error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def save_form(form: forms.BaseForm, save: Callable[[dict], object]) -> int | None:
+    """Validate `form` and save its data through `save` (a service), all or nothing. None once
+    saved; otherwise the status to answer with, the reason on the form: 409 when the case changed
+    since the form was opened, 422 when the form is invalid or a rule of the service refuses."""
+    if not form.is_valid():
+        return 422
+    try:
+        with transaction.atomic():
+            save(form.cleaned_data)
+    except services.StaleCaseError as exc:
+        form.add_error(None, error_text(exc))
+        return 409
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return 422
+    return None
+
+
+def changed(response: HttpResponse) -> HttpResponse:
+    """Tell the stage bar to refresh itself after an in-place edit."""
+    response["HX-Trigger"] = "case-changed"
+    return response
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """The add form that the case page shows open: one that failed to save (with its errors), or
+    the one asked for without JavaScript. `kind` names the <details> it opens (see
+    templates/patients/partials/lazy_form.html); `section` is the list it adds to (a
+    sections.Section), None for the discharge and decline forms."""
+
+    kind: str
+    form: forms.BaseForm
+    section: object | None = None
+
+    @property
+    def template(self) -> str:
+        return "patients/partials/add_form.html" if self.section else f"patients/partials/{self.kind}_form.html"
+
+    @property
+    def context(self) -> dict:
+        return {"form": self.form, "section": self.section}
+
+
+def case_page(request: HttpRequest, pk: int, status: int = 200, **extra) -> HttpResponse:
+    """The case page, `extra` added to its context; showing it is a PHI access, logged."""
+    case = case_for(request, pk, detail=True)
+    log_access(case)
+    return render(request, "patients/case_detail.html", case_context(request, case, **extra), status=status)
+
+
+def case_context(request: HttpRequest, case: Case, **extra) -> dict:
+    user = request.user
+    can_change = services.can_change_case(user, case)
+    evaluation = getattr(case, "evaluation", None)
+    ctx = {
+        "title": f"{case.patient.full_name} · {case.program}",
+        "case": case,
+        "patient": case.patient,
+        "evaluation": evaluation,
+        "can_change": can_change,
+        "stage_steps": selectors.stage_bar(case),
+        "transitions": services.next_transitions(case) if can_change else [],
+        "checklist": checklist(evaluation),
+        "eligibility_form": EligibilityForm(
+            initial={"eligibility": evaluation.eligibility, "clinical_notes": evaluation.clinical_notes}
+        )
+        if evaluation
+        else None,
+        # The add forms (medication, ..., discharge, decline) load when their <details> opens
+        # (sections.case_form); the one shown open, with its errors, is `open_form`.
+        "open_form": None,
+        "assign_form": AssignForm(user=user, case=case) if (user.is_manager or user.is_admin_role) else None,
+        "follow_ups": follow_ups(request, case),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def checklist(evaluation) -> list[dict]:
+    if evaluation is None:
+        return []
+    return [
+        {
+            "key": key,
+            "label": label,
+            "at": getattr(evaluation, f"{key}_at"),
+            "by": getattr(evaluation, f"{key}_by"),
+        }
+        for key, label in evaluation.CHECKLIST
+    ]
+
+
+def follow_ups(request, case):
+    from outreach.models import FollowUp
+
+    return list(FollowUp.objects.visible_to(request.user).filter(case=case).select_related("owner")[:20])
