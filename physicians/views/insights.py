@@ -47,7 +47,8 @@ def insight_review_queue(request: HttpRequest) -> HttpResponse:
             "title": "Insight review queue",
             "page_obj": page,
             "filter": filterset,
-            "review_form": InsightReviewForm(),
+            # Each card's review form, with ids of its own (the queue shows many cards).
+            "cards": [(insight, InsightReviewForm.for_card(insight)) for insight in page],
         },
     )
 
@@ -131,7 +132,7 @@ def insight_transition(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             REVIEW_CARD,
-            {"insight": insight, "error": error, "review_form": InsightReviewForm()},
+            {"insight": insight, "error": error, "review_form": InsightReviewForm.for_card(insight)},
             status=422 if error else 200,
         )
     if error:

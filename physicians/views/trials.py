@@ -90,7 +90,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 (s, s.label, services.SITE_ORDER.index(s) <= services.SITE_ORDER.index(site.status))
                 for s in services.SITE_ORDER
             ],
-            "status_form": SiteStatusForm(initial={"to": nxt}),
+            "status_form": SiteStatusForm.for_step(nxt) if nxt else None,
         },
     )
 
