@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from functools import reduce
 
 import django_filters as df
 from django import forms
@@ -120,6 +122,18 @@ class PhysicianFilter(df.FilterSet):
         return qs.filter(last_interaction_at__gte=timezone.now() - dt.timedelta(days=int(value)))
 
 
+class TextSearchMixin:
+    """`q`: the text (stripped) matched by any of `search_lookups`; nothing typed, no filter."""
+
+    search_lookups: tuple[str, ...] = ()
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(reduce(operator.or_, (Q(**{lookup: value}) for lookup in self.search_lookups)))
+
+
 class PhysicianOrTextSearchMixin:
     """`q`: a physician's name prefix, or words in the record's own `search_field`."""
 
@@ -211,7 +225,8 @@ class InquiryFilter(PhysicianOrTextSearchMixin, DateRangeMixin, df.FilterSet):
         return qs.filter(answered_at__lte=F("due_at")) if value == "in_sla" else qs
 
 
-class TrainingFilter(DateRangeMixin, df.FilterSet):
+class TrainingFilter(TextSearchMixin, DateRangeMixin, df.FilterSet):
+    search_lookups = ("title__icontains", "topics__icontains")
     q = df.CharFilter(method="search", label="Search")
     trainer = df.ModelChoiceFilter(queryset=_scope_msls, widget=LookupSelect(MSLS))
     product = df.ModelChoiceFilter(
@@ -225,16 +240,13 @@ class TrainingFilter(DateRangeMixin, df.FilterSet):
         model = TrainingSession
         fields: list[str] = []
 
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return qs.filter(Q(title__icontains=value) | Q(topics__icontains=value)) if value else qs
-
     def filter_product(self, qs: QuerySet, name: str, value: Product) -> QuerySet:
         through = TrainingSession.products.through.objects.filter(product_id=value.pk)
         return qs.filter(id__in=through.values("trainingsession_id"))
 
 
-class TrialFilter(df.FilterSet):
+class TrialFilter(TextSearchMixin, df.FilterSet):
+    search_lookups = ("protocol_number__istartswith", "title__icontains")
     q = df.CharFilter(method="search", label="Search")
     phase = df.ChoiceFilter(choices=TrialPhase.choices)
     product = df.ModelChoiceFilter(queryset=Product.objects.all(), widget=LookupSelect(PRODUCTS))
@@ -243,10 +255,6 @@ class TrialFilter(df.FilterSet):
     class Meta:
         model = ClinicalTrial
         fields: list[str] = []
-
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return qs.filter(Q(protocol_number__istartswith=value) | Q(title__icontains=value)) if value else qs
 
 
 class SiteFilter(df.FilterSet):
@@ -265,7 +273,8 @@ class SiteFilter(df.FilterSet):
         return qs.filter(institution_id__in=Institution.objects.filter(name__istartswith=value).values("id"))
 
 
-class InstitutionFilter(df.FilterSet):
+class InstitutionFilter(TextSearchMixin, df.FilterSet):
+    search_lookups = ("name__istartswith", "city__istartswith")
     q = df.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name or city"}))
     kind = df.ChoiceFilter(choices=InstitutionKind.choices)
     state = df.CharFilter(field_name="state", lookup_expr="iexact", label="State / region")
@@ -274,12 +283,9 @@ class InstitutionFilter(df.FilterSet):
         model = Institution
         fields: list[str] = []
 
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return qs.filter(Q(name__istartswith=value) | Q(city__istartswith=value)) if value else qs
 
-
-class ProductFilter(df.FilterSet):
+class ProductFilter(TextSearchMixin, df.FilterSet):
+    search_lookups = ("name__icontains", "generic_name__icontains")
     q = df.CharFilter(method="search", label="Search")
     status = df.ChoiceFilter(choices=ProductStatus.choices)
     area = df.ModelChoiceFilter(
@@ -289,7 +295,3 @@ class ProductFilter(df.FilterSet):
     class Meta:
         model = Product
         fields: list[str] = []
-
-    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        return qs.filter(Q(name__icontains=value) | Q(generic_name__icontains=value)) if value else qs

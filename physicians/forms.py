@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from functools import cached_property
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 from django.forms import formset_factory, inlineformset_factory
 from django.utils import timezone
 
 from accounts.lookups import ALL_MSLS, active_msls
-from liaison_crm.widgets import LookupSelect
+from liaison_crm.widgets import LookupSelect, LookupSelectMultiple
 
 from . import conf
 from .choices import Channel, ConsentChannel, ConsentStatus, DeliveryMethod, InquiryPriority, Sentiment, Theme
-from .lookups import INSTITUTIONS
+from .lookups import INSTITUTIONS, PHYSICIANS, PRODUCTS, TRIAL_SITES
 from .models import (
     ClinicalTrial,
     Insight,
@@ -28,6 +32,35 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
+class CrispyMixin:
+    """Rendered by crispy-forms inside the template's own <form> element, which writes
+    `{% csrf_token %}`: `{% crispy form %}`, or `|as_crispy_field` field by field in a grid.
+    `layout()` places the fields where the form wants a grid (None: one under the other)."""
+
+    label_class = ""
+
+    def layout(self) -> Layout | None:
+        return None
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        # Built when first rendered, so that it sees the fields as __init__ left them.
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.label_class = self.label_class
+        helper.layout = self.layout()
+        return helper
+
+
+def _picker(field: forms.ModelChoiceField, widget: forms.Widget, queryset) -> None:
+    """Give a model field a picker whose choices are `queryset` (the widget before the queryset:
+    the queryset hands the widget its choices, which label the chosen option)."""
+    widget.is_required = field.required
+    field.widget = widget
+    field.queryset = queryset
+
+
 class AutofocusMixin:
     """The first visible field gets the keyboard focus."""
 
@@ -43,7 +76,7 @@ def _now_local():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-class PhysicianForm(AutofocusMixin, forms.ModelForm):
+class PhysicianForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = Physician
         fields = [
@@ -74,10 +107,22 @@ class PhysicianForm(AutofocusMixin, forms.ModelForm):
         self.fields["institution"].queryset = Institution.objects.all()
 
 
-class ConsentForm(forms.Form):
-    channel = forms.ChoiceField(choices=ConsentChannel.choices, widget=forms.HiddenInput)
+class ConsentForm(CrispyMixin, forms.Form):
+    channel = forms.ChoiceField(choices=ConsentChannel.choices)
     status = forms.ChoiceField(choices=ConsentStatus.choices)
-    recorded_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    recorded_on = forms.DateField(label="Date", widget=DATE, initial=timezone.localdate)
+
+    label_class = "small"
+
+    def layout(self) -> Layout:
+        return Layout(
+            Row(
+                Column(Field("channel", css_class="form-select-sm"), css_class="col-4"),
+                Column(Field("status", css_class="form-select-sm"), css_class="col-4"),
+                Column(Field("recorded_on", css_class="form-control-sm"), css_class="col-4"),
+                css_class="g-2",
+            )
+        )
 
     def clean_recorded_on(self):
         value = self.cleaned_data["recorded_on"]
@@ -86,7 +131,7 @@ class ConsentForm(forms.Form):
         return value
 
 
-class InteractionForm(AutofocusMixin, forms.ModelForm):
+class InteractionForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     follow_up_days = forms.IntegerField(
         label="Follow up in (days)",
         required=False,
@@ -108,7 +153,7 @@ class InteractionForm(AutofocusMixin, forms.ModelForm):
             "off_label_discussed",
             "trial_site",
         ]
-        widgets = {"occurred_at": DATETIME, "products": forms.CheckboxSelectMultiple, "summary": TEXTAREA}
+        widgets = {"occurred_at": DATETIME, "products": LookupSelectMultiple(PRODUCTS), "summary": TEXTAREA}
 
     def __init__(self, *args, physician: Physician, with_follow_up: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,19 +162,40 @@ class InteractionForm(AutofocusMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["occurred_at"].initial = _now_local
             self.fields["channel"].initial = Channel.IN_PERSON
-        self.fields["products"].queryset = Product.objects.order_by("name")
-        # Only sites this physician is concerned by: their institution's, or theirs as investigator.
-        site_filter = {"principal_investigator": physician}
-        sites = TrialSite.objects.select_related("trial", "institution")
-        if physician.institution_id:
-            sites = sites.filter(institution_id=physician.institution_id) | sites.filter(**site_filter)
-        else:
-            sites = sites.filter(**site_filter)
-        self.fields["trial_site"].queryset = sites
+        self.fields["products"].queryset = Product.objects.all()
+        # Only sites this physician is concerned by (their institution's, or theirs as
+        # investigator): what the picker offers, and what the field accepts.
+        _picker(
+            self.fields["trial_site"],
+            LookupSelect(TRIAL_SITES, params={"physician": physician.pk}),
+            TrialSite.objects.concerning(physician).select_related("trial", "institution"),
+        )
         if with_follow_up:
             self.fields["follow_up_days"].initial = conf.follow_up_default_days()
         else:
             del self.fields["follow_up_days"]
+
+    def layout(self) -> Layout:
+        last = [Column("trial_site", css_class="col-md-6")]
+        if "follow_up_days" in self.fields:
+            last.append(Column("follow_up_days", css_class="col-md-6"))
+        return Layout(
+            Row(
+                Column("occurred_at", css_class="col-md-4"),
+                Column("channel", css_class="col-6 col-md-4"),
+                Column("duration_minutes", css_class="col-6 col-md-4"),
+                css_class="g-2",
+            ),
+            "products",
+            "topics",
+            "summary",
+            Row(
+                Column("unsolicited_request", css_class="col-md-6"),
+                Column("off_label_discussed", css_class="col-md-6"),
+                css_class="g-2",
+            ),
+            Row(*last, css_class="g-2"),
+        )
 
     def clean(self):
         data = super().clean()
@@ -140,33 +206,61 @@ class InteractionForm(AutofocusMixin, forms.ModelForm):
         return data
 
 
-class InlineInsightForm(forms.Form):
+class InlineInsightForm(CrispyMixin, forms.Form):
     theme = forms.ChoiceField(choices=[("", "—"), *Theme.choices])
-    product = forms.ModelChoiceField(queryset=Product.objects.order_by("name"), required=False)
+    product = forms.ModelChoiceField(queryset=Product.objects.all(), required=False, widget=LookupSelect(PRODUCTS))
     sentiment = forms.ChoiceField(choices=Sentiment.choices, initial=Sentiment.NEUTRAL)
     text = forms.CharField(label="What the physician said", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def layout(self) -> Layout:
+        return Layout(
+            Row(
+                Column("theme", css_class="col-md-4"),
+                Column("product", css_class="col-6 col-md-4"),
+                Column("sentiment", css_class="col-6 col-md-4"),
+                css_class="g-2",
+            ),
+            "text",
+        )
 
 
 # absolute_max: a forged TOTAL_FORMS is refused instead of building (and rendering) 1,000 forms.
 InlineInsightFormSet = formset_factory(InlineInsightForm, extra=1, max_num=10, validate_max=True, absolute_max=10)
 
 
-class InsightForm(AutofocusMixin, forms.ModelForm):
+class InsightForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = Insight
         fields = ["theme", "product", "sentiment", "text"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"text": forms.Textarea(attrs={"rows": 4}), "product": LookupSelect(PRODUCTS)}
 
 
-class InsightReviewForm(forms.Form):
+class InsightReviewForm(CrispyMixin, forms.Form):
     note = forms.CharField(label="Review note", widget=TEXTAREA, required=False)
 
+    card = False  # the review queue's card: one line, small
 
-class InquiryForm(AutofocusMixin, forms.ModelForm):
+    @classmethod
+    def for_card(cls, insight: Insight) -> InsightReviewForm:
+        """The form of one card of the review queue: ids of its own, as a page has many cards."""
+        form = cls(auto_id=f"review-{insight.pk}-%s")
+        form.card = True
+        form.label_class = "small"
+        return form
+
+    def layout(self) -> Layout | None:
+        return Layout(Field("note", rows=1, css_class="form-control-sm")) if self.card else None
+
+
+class InquiryForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = MedicalInquiry
         fields = ["question", "product", "priority", "received_at"]
-        widgets = {"question": forms.Textarea(attrs={"rows": 4}), "received_at": DATETIME}
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 4}),
+            "product": LookupSelect(PRODUCTS),
+            "received_at": DATETIME,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,7 +280,7 @@ class InquiryForm(AutofocusMixin, forms.ModelForm):
         return value
 
 
-class InquiryAnswerForm(AutofocusMixin, forms.Form):
+class InquiryAnswerForm(CrispyMixin, AutofocusMixin, forms.Form):
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     delivery_method = forms.ChoiceField(choices=[("", "—"), *DeliveryMethod.choices], label="Delivered by")
     delivered_at = forms.DateTimeField(
@@ -198,16 +292,16 @@ class InquiryAnswerForm(AutofocusMixin, forms.Form):
         self.fields["delivered_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(CrispyMixin, forms.Form):
     title = forms.CharField(max_length=200, required=False, help_text="Leave blank for a standard title.")
     days = forms.IntegerField(label="Due in (days)", min_value=0, max_value=365, initial=conf.follow_up_default_days)
 
 
-class TrainingForm(AutofocusMixin, forms.ModelForm):
+class TrainingForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = TrainingSession
         fields = ["title", "held_on", "products", "topics", "materials_note"]
-        widgets = {"held_on": DATE, "products": forms.CheckboxSelectMultiple, "materials_note": TEXTAREA}
+        widgets = {"held_on": DATE, "products": LookupSelectMultiple(PRODUCTS), "materials_note": TEXTAREA}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,10 +309,21 @@ class TrainingForm(AutofocusMixin, forms.ModelForm):
             self.fields["held_on"].initial = timezone.localdate
 
 
+class AttendeeForm(CrispyMixin, forms.ModelForm):
+    """A row of the attendee table: the column headers say what each cell is, so the labels are
+    for screen readers only (`|as_crispy_field` reads them from the helper)."""
+
+    label_class = "visually-hidden"
+
+    class Meta:
+        model = TrainingAttendee
+        fields = ["name", "email", "region", "attended", "score_before", "score_after"]
+
+
 AttendeeFormSet = inlineformset_factory(
     TrainingSession,
     TrainingAttendee,
-    fields=["name", "email", "region", "attended", "score_before", "score_after"],
+    form=AttendeeForm,
     extra=3,
     can_delete=True,
     max_num=300,
@@ -227,46 +332,66 @@ AttendeeFormSet = inlineformset_factory(
 )
 
 
-class TrialForm(AutofocusMixin, forms.ModelForm):
+class TrialForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = ClinicalTrial
         fields = ["protocol_number", "title", "phase", "product", "sponsor_type", "sponsor_name"]
+        widgets = {"product": LookupSelect(PRODUCTS)}
 
 
-class SiteForm(AutofocusMixin, forms.ModelForm):
+class SiteForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = TrialSite
         fields = ["trial", "institution", "principal_investigator", "enrolment_target", "enrolment_actual"]
+        widgets = {"institution": LookupSelect(INSTITUTIONS)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = Institution.objects.all()
+        # The investigator of a site that has its institution works there; a new site's may be
+        # any physician.
         pi = Physician.objects.select_related("institution")
+        params = {}
         if self.instance.pk and self.instance.institution_id:
             pi = pi.filter(institution_id=self.instance.institution_id)
-        self.fields["principal_investigator"].queryset = pi
-        self.fields["principal_investigator"].widget = forms.NumberInput()
-        self.fields["principal_investigator"].help_text = "The physician's id (shown on the profile URL)."
+            params = {"institution": self.instance.institution_id}
+        _picker(self.fields["principal_investigator"], LookupSelect(PHYSICIANS, params=params), pi)
 
 
-class SiteStatusForm(forms.Form):
+class SiteStatusForm(CrispyMixin, forms.Form):
     to = forms.CharField(widget=forms.HiddenInput)
-    activated_on = forms.DateField(widget=DATE, required=False)
+    activated_on = forms.DateField(label="Activation date", widget=DATE, required=False)
+
+    label_class = "small"
+
+    @classmethod
+    def for_step(cls, to: str) -> SiteStatusForm:
+        """The form that moves a site on to `to`: the activation date is asked only for that step."""
+        form = cls(initial={"to": to, "activated_on": timezone.localdate()})
+        if to != "activated":
+            del form.fields["activated_on"]
+        return form
+
+    def layout(self) -> Layout:
+        if "activated_on" not in self.fields:
+            return Layout("to")
+        return Layout("to", Field("activated_on", css_class="form-control-sm"))
 
 
-class InstitutionForm(AutofocusMixin, forms.ModelForm):
+class InstitutionForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = Institution
         fields = ["name", "kind", "city", "state", "country"]
 
 
-class ProductForm(AutofocusMixin, forms.ModelForm):
+class ProductForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = Product
         fields = ["name", "generic_name", "therapeutic_area", "status", "indications"]
         widgets = {"indications": TEXTAREA}
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(CrispyMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="Columns as in the NPI registry export: NPI, first name, last name, credential, "

@@ -16,7 +16,14 @@
     var html = template.innerHTML.replace(/__prefix__/g, String(index));
     target.insertAdjacentHTML("beforeend", html);
     total.value = String(index + 1);
-    var first = target.lastElementChild.querySelector("select, textarea, input");
+    var added = target.lastElementChild;
+    if (window.htmx) {
+      // Content added outside htmx: process it, and announce it as htmx announces what it swaps
+      // in (htmx:load), so that app.js starts the pickers (Tom Select) in the new fieldset.
+      window.htmx.process(added);
+      window.htmx.trigger(added, "htmx:load");
+    }
+    var first = added.querySelector("select, textarea, input");
     if (first) { first.focus(); }
   });
 })();

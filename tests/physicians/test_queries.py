@@ -1,4 +1,4 @@
-"""Every list and detail page issues the same number of queries at 2 rows and at 20 rows.
+"""Every list, detail and form page issues the same number of queries at 2 rows and at 20 rows.
 
 Every count below starts with the same five queries of the request cycle, named BASE:
 session, user, and the session save of the idle-timeout middleware (savepoint, update,
@@ -208,11 +208,78 @@ DETAILS = [
 ]
 
 
-@pytest.mark.parametrize(("builder", "expected"), DETAILS, ids=[b.__name__.strip("_") for b, _ in DETAILS])
+# --- form pages: a picker reads nothing until it has a value, then one query labels it ----------
+
+
+def _log_form(msl, n):
+    institution = InstitutionFactory()
+    physician = PhysicianFactory(owner=msl, institution=institution)
+    TrialSiteFactory.create_batch(n, institution=institution)  # sites the visit may be about: not read
+    ProductFactory.create_batch(n)
+    return f"/physicians/{physician.pk}/log/"
+
+
+def _interaction_form(msl, n):
+    institution = InstitutionFactory()
+    physician = PhysicianFactory(owner=msl, institution=institution)
+    i = InteractionFactory(msl=msl, physician=physician, trial_site=TrialSiteFactory(institution=institution))
+    i.products.add(*(ProductFactory(name=f"P{k}") for k in range(n)))
+    return f"/physicians/interactions/{i.pk}/edit/"
+
+
+def _site_form(msl, n):
+    institution = InstitutionFactory()
+    PhysicianFactory.create_batch(n, institution=institution)
+    ClinicalTrialFactory.create_batch(n)
+    site = TrialSiteFactory(institution=institution, principal_investigator=PhysicianFactory(institution=institution))
+    return f"/physicians/sites/{site.pk}/edit/"
+
+
+def _training_form(msl, n):
+    t = TrainingSessionFactory(trainer=msl)
+    TrainingAttendeeFactory.create_batch(n, session=t)
+    t.products.add(*(ProductFactory(name=f"P{k}") for k in range(n)))
+    return f"/physicians/trainings/{t.pk}/edit/"
+
+
+def _insight_form(msl, n):
+    ProductFactory.create_batch(n)
+    return f"/physicians/insights/{InsightFactory(captured_by=msl, product=ProductFactory()).pk}/edit/"
+
+
+def _inquiry_form(msl, n):
+    ProductFactory.create_batch(n)
+    return f"/physicians/inquiries/{MedicalInquiryFactory(owner=msl, product=ProductFactory()).pk}/edit/"
+
+
+def _trial_form(msl, n):
+    ProductFactory.create_batch(n)
+    return f"/physicians/trials/{ClinicalTrialFactory().pk}/edit/"
+
+
+def _owner_filter(msl, n):
+    PhysicianFactory.create_batch(n, owner=msl)
+    return f"/physicians/?scope=all&owner={msl.pk}"
+
+
+FORMS = [
+    (_log_form, BASE + 1),  # physician (+institution); the product and site pickers are empty
+    # interaction (+physician, site); its products (the form's initial); their labels; the site's label
+    (_interaction_form, BASE + 4),
+    (_site_form, BASE + 4),  # site (+trial, institution, PI); trial select; institution label; PI label
+    (_training_form, BASE + 4),  # session; its products (initial); their labels; attendees
+    (_insight_form, BASE + 2),  # insight; product label
+    (_inquiry_form, BASE + 2),  # inquiry; product label
+    (_trial_form, BASE + 2),  # trial; product label
+    (_owner_filter, BASE + 4),  # the owner (the filter checks it); page; area select; the owner's label
+]
+
+
+@pytest.mark.parametrize(
+    ("builder", "expected"), DETAILS + FORMS, ids=[b.__name__.strip("_") for b, _ in DETAILS + FORMS]
+)
 @pytest.mark.parametrize("size", [2, 20])
-def test_detail_query_count_does_not_grow_with_rows(
-    builder, expected, size, msl, client_for, django_assert_num_queries
-):
+def test_page_query_count_does_not_grow_with_rows(builder, expected, size, msl, client_for, django_assert_num_queries):
     url = builder(msl, size)
     client = client_for(msl)
     with django_assert_num_queries(expected):

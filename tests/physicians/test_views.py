@@ -574,3 +574,30 @@ def test_the_last_contact_order_has_its_index_on_each_database():
         else:  # SQLite sorts NULL first in ascending order without being told
             cur.execute("SELECT sql FROM sqlite_master WHERE name = 'physician_contact_order_idx'")
             assert "NULLS" not in cur.fetchone()[0]
+
+
+def test_reference_lists_search_their_own_columns(msl, client_for):
+    from tests.physicians.factories import ClinicalTrialFactory, TrainingSessionFactory
+
+    ClinicalTrialFactory(protocol_number="ONC-7", title="Adjuvant therapy")
+    ClinicalTrialFactory(protocol_number="CAR-1", title="Heart failure in ONC patients")
+    TrainingSessionFactory(trainer=msl, title="Zetavir launch", topics="Mechanism")
+    TrainingSessionFactory(trainer=msl, title="Renal dosing", topics="Zetavir in CKD")
+    ProductFactory(name="Zetavir", generic_name="zetamab")
+    ProductFactory(name="Ypsilon", generic_name="ypsimab")
+    client = client_for(msl)
+
+    def found(url: str, q: str) -> list[str]:
+        return [getattr(o, "title", None) or str(o) for o in client.get(url, {"q": q}).context["page_obj"]]
+
+    # Trials: the protocol number's beginning, or words of the title.
+    assert found("/physicians/trials/", "onc") == ["Heart failure in ONC patients", "Adjuvant therapy"]
+    assert found("/physicians/trials/", "adjuvant") == ["Adjuvant therapy"]
+    assert found("/physicians/trials/", "-7") == []  # not inside the protocol number
+    # Trainings: the title or the topics.
+    assert sorted(found("/physicians/trainings/", "zetavir")) == ["Renal dosing", "Zetavir launch"]
+    assert found("/physicians/trainings/", "mechanism") == ["Zetavir launch"]
+    # Products: the name or the generic name, anywhere in either.
+    assert found("/physicians/products/", "tavi") == ["Zetavir"]
+    assert found("/physicians/products/", "psimab") == ["Ypsilon"]
+    assert len(found("/physicians/products/", "  ")) == len(found("/physicians/products/", ""))  # blank: no filter
