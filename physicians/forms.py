@@ -117,9 +117,9 @@ class ConsentForm(CrispyMixin, forms.Form):
     def layout(self) -> Layout:
         return Layout(
             Row(
-                Column(Field("channel", css_class="form-select-sm"), css_class="col-4"),
-                Column(Field("status", css_class="form-select-sm"), css_class="col-4"),
-                Column(Field("recorded_on", css_class="form-control-sm"), css_class="col-4"),
+                Column("channel", css_class="col-4"),
+                Column("status", css_class="col-4"),
+                Column("recorded_on", css_class="col-4"),
                 css_class="g-2",
             )
         )
@@ -249,7 +249,7 @@ class InsightReviewForm(CrispyMixin, forms.Form):
         return form
 
     def layout(self) -> Layout | None:
-        return Layout(Field("note", rows=1, css_class="form-control-sm")) if self.card else None
+        return Layout(Field("note", rows=1)) if self.card else None
 
 
 class InquiryForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
@@ -375,7 +375,7 @@ class SiteStatusForm(CrispyMixin, forms.Form):
     def layout(self) -> Layout:
         if "activated_on" not in self.fields:
             return Layout("to")
-        return Layout("to", Field("activated_on", css_class="form-control-sm"))
+        return Layout("to", "activated_on")
 
 
 class InstitutionForm(CrispyMixin, AutofocusMixin, forms.ModelForm):

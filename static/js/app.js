@@ -27,7 +27,8 @@
 
   // Type-ahead pickers (liaison_crm/lookups.py): a <select data-lookup-url> holds only its chosen
   // option(s); Tom Select asks the lookup for at most 20 matches of what is typed. The server does
-  // the matching, so Tom Select keeps every answer in the order it came (score 1).
+  // the matching (names, NPI, protocol numbers), so each query shows what the lookup answered for
+  // it, in the lookup's order, among the options Tom Select has gathered so far.
   function lookup(url, query, callback) {
     var sep = url.indexOf("?") === -1 ? "?" : "&";
     fetch(url + sep + "q=" + encodeURIComponent(query), {
@@ -46,28 +47,49 @@
       if (select.tomselect) { return; }
       var url = select.getAttribute("data-lookup-url");
       var plugins = select.multiple ? ["remove_button"] : (select.required ? [] : ["clear_button"]);
-      var picker = new window.TomSelect(select, {
+      var answers = {};  // query -> {value: rank} of what the lookup answered for it
+      var latest = "";
+      new window.TomSelect(select, {
         valueField: "value",
         labelField: "text",
         searchField: [],
         maxOptions: 20,
         preload: "focus",
         loadThrottle: 250,
+        // Redraw the list at each key (the lookup itself is throttled above): Tom Select's delayed
+        // redraw, still pending when an option is clicked quickly, reopened the list and took the
+        // focus back from the next field.
+        refreshThrottle: 0,
+        closeAfterSelect: true,
         plugins: plugins,
-        score: function () { return function () { return 1; }; },
         load: function (query, callback) {
-          this.clearOptions();
-          lookup(url, query, callback);
+          lookup(url, query, function (results) {
+            if (results) {
+              var ranks = {};
+              results.forEach(function (result, i) { ranks[result.value] = i; });
+              answers[query] = ranks;
+              latest = query;
+            }
+            callback(results);
+          });
+        },
+        score: function (query) {
+          // Until this query's answer arrives, the last answer stays on show.
+          var ranks = answers[query] || answers[latest] || {};
+          return function (item) {
+            var rank = ranks[item.value];
+            return rank === undefined ? 0 : 1 - rank / 1000;
+          };
         },
         render: {
           no_results: function () { return '<div class="no-results">No matches</div>'; },
           loading: function () { return '<div class="spinner-border spinner-border-sm m-2" role="status"><span class="visually-hidden">Loading</span></div>'; }
         }
       });
-      // Tom Select points the field's <label> at its own text box; the original <select>, kept
-      // for the form, keeps the label's name too.
-      var label = document.querySelector('label[for="' + picker.control_input.id + '"]');
-      if (label && label.id) { select.setAttribute("aria-labelledby", label.id); }
+      // Tom Select points the field's <label> at its own text box, the combobox people use; the
+      // original <select>, kept (out of sight and out of the tab order) only to submit the value,
+      // leaves the accessibility tree, so a screen reader meets the field once.
+      select.setAttribute("aria-hidden", "true");
     });
   }
 
