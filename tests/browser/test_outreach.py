@@ -33,7 +33,9 @@ def test_an_msl_completes_and_snoozes_follow_ups_in_place_and_sees_the_bell(page
 
     row = page.locator(f"#fu-{later.pk}")
     row.get_by_role("button", name="Snooze").click()
-    with page.expect_response(lambda r: "/snooze/" in r.url and r.status == 200):
+    # Opening the menu loads its date form (a GET); the snooze itself is the POST.
+    row.get_by_label("Snooze until").wait_for()
+    with page.expect_response(lambda r: "/snooze/" in r.url and r.request.method == "POST" and r.status == 200):
         row.get_by_role("button", name="1 week").click()
     later.refresh_from_db()
     assert later.due_at > timezone.now() + dt.timedelta(days=6)
@@ -47,3 +49,26 @@ def test_quick_add_from_the_follow_ups_page(page, nurse):
     page.wait_for_load_state("domcontentloaded")
     assert page.get_by_text("Call the pharmacy").is_visible()
     assert FollowUp.objects.get().owner == nurse
+
+
+def test_a_manager_reassigns_a_follow_up_by_typing_a_name_in_the_picker(page, manager, msl, msl_teammate, nurse):
+    msl_teammate.first_name, msl_teammate.last_name = "Quentin", "Zabriskie"
+    msl_teammate.save()
+    fu = FollowUpFactory(owner=msl, title="Send the renal data", due_at=timezone.now() + dt.timedelta(hours=3))
+    login(page, "manager")
+    page.goto("/outreach/follow-ups/")
+    row = page.locator(f"#fu-{fu.pk}")
+    row.get_by_role("button", name="Reassign").click()
+    # The menu loads its form: a picker that holds only the current owner until one types.
+    menu = row.locator("form.fu-menu-form")
+    picker = menu.get_by_role("combobox", name="Reassign to")
+    picker.wait_for()
+    assert menu.locator("select option").count() == 2
+    with page.expect_response(lambda r: "/outreach/lookups/assignees/" in r.url and "q=Zab" in r.url):
+        picker.press_sequentially("Zab")
+    menu.locator(".ts-dropdown .option", has_text="Quentin Zabriskie").click()
+    with page.expect_response(lambda r: f"/follow-ups/{fu.pk}/reassign/" in r.url and r.request.method == "POST"):
+        menu.get_by_role("button", name="Reassign").click()
+    page.locator(f"#fu-{fu.pk}", has_text="Quentin Zabriskie").wait_for()
+    fu.refresh_from_db()
+    assert fu.owner == msl_teammate
