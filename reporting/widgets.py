@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from . import conf, selectors
 from .filters import ReportScope
-from .links import detail_urls, list_url
+from .links import list_url
 
 MSL, CLINICAL, JOINED = "msl", "clinical", "joined"
 
@@ -30,6 +30,12 @@ class Cell:
     bar: int | None = None  # the maximum of a <meter> drawn next to the value
     num: bool = False
     flag: str = ""  # a short warning badge next to the value
+
+    @property
+    def is_date(self) -> bool:
+        """A date or a timestamp: the table writes it with |date (a timestamp's day where the
+        user is)."""
+        return isinstance(self.value, dt.date)
 
 
 @dataclass(frozen=True)
@@ -258,10 +264,9 @@ class KolsNotReached(Widget):
         return selectors.kols_not_reached(scope, limit=limit)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
                 n(r["tier"]),
                 n(r["cadence_days"]),
                 Cell(r["institution"]),
@@ -353,13 +358,12 @@ class NewestInsights(Widget):
         return selectors.newest_insights(scope, limit=limit or 1_000_000)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
                 Cell(r["captured_at"]),
                 Cell(r["theme"]),
                 Cell(r["product"]),
-                Cell(r["physician"], detail(r["physician_id"])),
+                Cell(r["physician"], list_url("physicians:detail", pk=r["physician_id"])),
                 Cell(r["captured_by"]),
                 Cell(r["status"]),
                 Cell(r["text"]),
@@ -640,10 +644,9 @@ class TopReferringPhysicians(Widget):
         return selectors.top_referring_physicians(scope, limit=limit)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
                 Cell(r["institution"]),
                 n(r["referrals"], _cl(scope, **_period(scope), referral_physician=r["physician_id"])),
                 n(
@@ -706,10 +709,9 @@ class ReferrersEngagement(Widget):
         return selectors.referrers_engagement(scope, limit=limit)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
                 Cell(r["institution"]),
                 Cell(r["tier_label"]),
                 Cell(r["owner"]),
@@ -742,10 +744,9 @@ class SilentKolInstitutions(Widget):
         return selectors.silent_kol_institutions(scope, limit=limit)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                Cell(r["name"], list_url("physicians:detail", pk=r["physician_id"])),
                 Cell(r["institution"], list_url("physicians:list", institution=r["institution_id"], tier=1)),
                 Cell(r["owner"]),
                 Cell(r["last_interaction_at"]),

@@ -233,6 +233,8 @@ EXPECTED: dict[str, Row] = {
     "reporting:msl": Row(get=MEDICAL_SIDE),
     "reporting:clinical": Row(get=PHI_SIDE),
     "reporting:export": Row(get=PHI_SIDE, kwargs=lambda w: {"key": "referral_funnel"}),
+    # The dashboards' person filter: managers and admins (the queryset keeps their own teams).
+    "reporting:lookup_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
 }
 
 
