@@ -219,25 +219,14 @@ def _resolve(user: User, params) -> tuple[ReportScope, DashboardFilterForm]:
         date_from, date_to = preset_dates(range_key, today)
 
     common = {"date_from": date_from, "date_to": date_to, "range_key": range_key}
-    if user.is_msl:
-        # A personal version of the MSL side: their own work, never a patient figure.
-        return ReportScope(
-            **common,
-            show_msl=True,
-            show_clinical=False,
-            personal=True,
-            msl_team_ids=frozenset({user.team_id}) if user.team_id else frozenset(),
-            msl_person_id=user.pk,
-        ), form
-    if user.is_liaison:
-        return ReportScope(
-            **common,
-            show_msl=False,
-            show_clinical=True,
-            personal=True,
-            cl_team_ids=frozenset({user.team_id}) if user.team_id else frozenset(),
-            cl_person_id=user.pk,
-        ), form
+    if user.is_msl or user.is_liaison:
+        # A personal version of their own side: their own work (an MSL never sees a patient figure).
+        side = "msl" if user.is_msl else "cl"
+        own = {
+            f"{side}_team_ids": frozenset({user.team_id}) if user.team_id else frozenset(),
+            f"{side}_person_id": user.pk,
+        }
+        return ReportScope(**common, show_msl=user.is_msl, show_clinical=user.is_liaison, personal=True, **own), form
     if not (user.is_manager or user.is_admin_role):
         return ReportScope(**common, show_msl=False, show_clinical=False), form
 
