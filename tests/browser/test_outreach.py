@@ -5,11 +5,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from outreach import services
-from outreach.models import FollowUp
+from outreach.models import FollowUp, OutreachEvent
 from tests.factories import FollowUpFactory
 
 from .conftest import login
+from .tablet import demo_page, overflow, seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,3 +74,39 @@ def test_a_manager_reassigns_a_follow_up_by_typing_a_name_in_the_picker(page, ma
     page.locator(f"#fu-{fu.pk}", has_text="Quentin Zabriskie").wait_for()
     fu.refresh_from_db()
     assert fu.owner == msl_teammate
+
+
+@pytest.mark.parametrize("username", ["manager", "msl", "nurse"])
+def test_no_outreach_page_is_wider_than_a_tablet(browser, live_server, username):
+    seed_demo()
+    user = User.objects.get(username=username)
+    event = OutreachEvent.objects.visible_to(user).order_by("pk").first()
+    page = demo_page(browser, live_server, username)
+    urls = [
+        "/outreach/follow-ups/",
+        "/outreach/follow-ups/?state=overdue",
+        "/outreach/notifications/",
+        "/outreach/calendar/",
+        "/outreach/events/",
+        "/outreach/events/new/",
+        f"/outreach/events/{event.pk}/",
+        f"/outreach/events/{event.pk}/edit/",
+    ]
+    wide = {}
+    for url in urls:
+        page.goto(url)
+        if found := overflow(page):
+            wide[url] = found
+    # A row's menus open inside the page, whichever row (the last row's menus are at the edge).
+    page.goto("/outreach/follow-ups/")
+    row = page.locator(".fu-row:has(.fu-actions)").last
+    for menu in ("Snooze", "Reassign"):
+        button = row.get_by_role("button", name=menu)
+        if button.count():
+            button.click()
+            row.locator(".dropdown-menu.show form.fu-menu-form").wait_for()
+            if found := overflow(page):
+                wide[f"{menu} menu"] = found
+            page.keyboard.press("Escape")
+    page.context.close()
+    assert not wide, wide
