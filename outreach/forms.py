@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.models import Team
 from liaison_crm.widgets import LookupSelect
 
-from . import services
-from .lookups import ASSIGNEES, assignee_label, assignees
+from . import lookups, services
+from .lookups import ASSIGNEES, assignee_label
 from .models import EventKind, FollowUp, OutreachEvent
 
 
@@ -67,7 +67,7 @@ class FollowUpFilterForm(forms.Form):
         kwargs.setdefault("auto_id", "fu-%s")
         super().__init__(*args, **kwargs)
         if people:
-            self.fields["owner"].queryset = assignees(user)
+            self.fields["owner"].queryset = lookups.assignees(user)
             # The teams of those people (one query, when the select is drawn).
             self.fields["team"].queryset = Team.objects.filter(
                 pk__in=services.assignable_users(user).values("team_id")
