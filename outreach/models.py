@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -12,6 +15,14 @@ class FollowUpStatus(models.TextChoices):
     OPEN = "open", "Open"
     DONE = "done", "Done"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class Concern(NamedTuple):
+    """What a follow-up is about, as its row shows it: a label, the record's page, an icon."""
+
+    label: str
+    url: str
+    icon: str
 
 
 class FollowUpQuerySet(models.QuerySet):
@@ -135,6 +146,30 @@ class FollowUp(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == FollowUpStatus.OPEN and self.due_at < timezone.now()
+
+    @property
+    def concern(self) -> Concern | None:
+        """The record it is about (None for a personal task). A case, an inquiry or an
+        interaction by its number only: its row must not cost a query, nor show a patient's name."""
+        if self.physician_id:
+            return Concern(str(self.physician), reverse("physicians:detail", args=[self.physician_id]), "person-badge")
+        if self.case_id:
+            return Concern(
+                f"Case #{self.case_id}", reverse("patients:case_detail", args=[self.case_id]), "clipboard2-pulse"
+            )
+        if self.inquiry_id:
+            return Concern(
+                f"Inquiry #{self.inquiry_id}",
+                reverse("physicians:inquiry_detail", args=[self.inquiry_id]),
+                "question-circle",
+            )
+        if self.interaction_id:
+            return Concern(
+                f"Interaction #{self.interaction_id}",
+                reverse("physicians:interaction_detail", args=[self.interaction_id]),
+                "chat-dots",
+            )
+        return None
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -68,12 +68,7 @@ def unread_count(user, cap: int = 100) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True)[:cap].count()
 
 
-class Assignees(list):
-    """The people a follow-up can be handed to, in name order. Their <option>s are built once per
-    page and reused by every row's reassign select (the `assignee_options` tag)."""
-
-    options: list[tuple[int, str, str]] | None = None
-
-
-def assignees_for(user) -> Assignees:
-    return Assignees(services.assignable_users(user).order_by("first_name", "last_name", "username"))
+def can_reassign(user) -> bool:
+    """Whether `user` has anyone to hand a follow-up to besides one person (one query, two ids
+    at most): the rows' Reassign menus are drawn only then."""
+    return len(services.assignable_users(user).values_list("pk", flat=True)[:2]) > 1

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lookups, views
 
 app_name = "outreach"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow_up_complete"),
     path("follow-ups/<int:pk>/snooze/", views.follow_up_snooze, name="follow_up_snooze"),
     path("follow-ups/<int:pk>/reassign/", views.follow_up_reassign, name="follow_up_reassign"),
+    path("lookups/assignees/", lookups.ASSIGNEES.as_view(), name="lookup_assignees"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/bell/", views.notification_bell, name="bell"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -12,14 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from icalendar import Calendar, Event
 
 from liaison_crm.pagination import paginate
 
-from . import selectors, services
-from .forms import OutreachEventForm, QuickAddForm, SnoozeForm
-from .models import CalendarFeed, EventKind, FollowUp, FollowUpStatus, Notification, OutreachEvent
+from . import lookups, selectors, services
+from .forms import EventFilterForm, FollowUpFilterForm, OutreachEventForm, QuickAddForm, ReassignForm, SnoozeForm
+from .models import CalendarFeed, FollowUp, FollowUpStatus, Notification, OutreachEvent
 
 SECTION_LIMIT = 10
 
@@ -51,26 +51,27 @@ def _back(request: HttpRequest) -> HttpResponse:
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     people = _can_filter_people(user)
-    assignees = selectors.assignees_for(user)
-    q = request.GET.get("q", "").strip()
-    owner_id = _int(request.GET.get("owner")) if people else None
-    team_id = _int(request.GET.get("team")) if people else None
-    state = request.GET.get("state", "")
+    filters = FollowUpFilterForm(request.GET or None, user=user, people=people)
+    filters.is_valid()
+    chosen = getattr(filters, "cleaned_data", {})
+    state = chosen.get("state") or ""
     if state not in selectors.STATE_LABELS:
         state = ""
-    form = QuickAddForm(assignees=services.assignable_users(user) if people else None)
-    base = selectors.follow_ups_for(user, q=q, owner_id=owner_id, team_id=team_id)
+    owner, team = chosen.get("owner"), chosen.get("team")
+    base = selectors.follow_ups_for(
+        user, q=chosen.get("q") or "", owner_id=owner.pk if owner else None, team_id=team.pk if team else None
+    )
+    if filters.errors:
+        # A person or team this user may not pick (or no longer can): nothing matches it.
+        base = base.none()
     b = selectors.bounds()
     context = {
         "title": "Follow-ups",
-        "q": q,
         "state": state,
-        "owner_id": owner_id,
-        "team_id": team_id,
         "people": people,
-        "assignees": assignees,
-        "teams": sorted({a.team for a in assignees if a.team_id}, key=lambda t: t.name) if people else [],
-        "form": form,
+        "can_reassign": selectors.can_reassign(user),
+        "filters": filters,
+        "form": QuickAddForm(assignees=lookups.assignees(user) if people else None),
         "state_labels": selectors.STATE_LABELS,
         "now": b.now,
     }
@@ -97,7 +98,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
 def follow_up_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     people = _can_filter_people(user)
-    form = QuickAddForm(request.POST, assignees=services.assignable_users(user) if people else None)
+    form = QuickAddForm(request.POST, assignees=lookups.assignees(user) if people else None)
     if form.is_valid():
         owner = form.cleaned_data.get("owner") or user
         try:
@@ -125,7 +126,7 @@ def _row_response(request, follow_up: FollowUp, *, error: str = "", status: int 
     follow_up = selectors.follow_ups_for(request.user).filter(pk=follow_up.pk).first() or follow_up
     context = {
         "fu": follow_up,
-        "assignees": selectors.assignees_for(request.user),
+        "can_reassign": selectors.can_reassign(request.user),
         "people": _can_filter_people(request.user),
         "now": timezone.now(),
         "row_error": error,
@@ -153,8 +154,16 @@ def follow_up_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda fu: services.complete_follow_up(follow_up=fu, by=request.user))
 
 
-@require_POST
+def _row_form(request: HttpRequest, pk: int, template: str, form_for) -> HttpResponse:
+    """GET of a row action: its form, for the row's menu to load when it opens."""
+    follow_up = get_object_or_404(selectors.follow_ups_for(request.user), pk=pk)
+    return render(request, template, {"fu": follow_up, "form": form_for(follow_up)})
+
+
+@require_http_methods(["GET", "POST"])
 def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "GET":
+        return _row_form(request, pk, "outreach/_snooze_form.html", SnoozeForm.for_row)
     form = SnoozeForm(request.POST)
 
     def action(fu):
@@ -170,8 +179,11 @@ def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, action)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def follow_up_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "GET":
+        return _row_form(request, pk, "outreach/_reassign_form.html", ReassignForm.for_row)
+
     def action(fu):
         target_id = _int(request.POST.get("owner"))
         target = get_user_model().objects.filter(pk=target_id, is_active=True).first() if target_id else None
@@ -298,19 +310,20 @@ EVENT_SORTS = {"date", "-date", "title", "-title", "contacts_made", "-contacts_m
 
 def event_list(request: HttpRequest) -> HttpResponse:
     qs = OutreachEvent.objects.visible_to(request.user).select_related("organiser", "team")
-    q = request.GET.get("q", "").strip()
+    filters = EventFilterForm(request.GET or None)
+    filters.is_valid()
+    chosen = getattr(filters, "cleaned_data", {})
+    q = chosen.get("q") or ""
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(place__icontains=q))
-    kind = request.GET.get("kind", "")
-    if kind in EventKind.values:
-        qs = qs.filter(kind=kind)
-    for param, lookup in (("date_from", "date__gte"), ("date_to", "date__lte")):
-        value = request.GET.get(param)
-        if value:
-            try:
-                qs = qs.filter(**{lookup: date.fromisoformat(value)})
-            except ValueError:
-                qs = qs.none()
+    if chosen.get("kind"):
+        qs = qs.filter(kind=chosen["kind"])
+    if chosen.get("date_from"):
+        qs = qs.filter(date__gte=chosen["date_from"])
+    if chosen.get("date_to"):
+        qs = qs.filter(date__lte=chosen["date_to"])
+    if {"date_from", "date_to"} & set(filters.errors):
+        qs = qs.none()  # not a date: nothing is on it (the field says why)
     team = _int(request.GET.get("team"))
     if team:
         qs = qs.filter(team_id=team)
@@ -321,14 +334,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "outreach/event_list.html",
-        {
-            "title": "Outreach events",
-            "page_obj": page,
-            "q": q,
-            "kind": kind,
-            "kinds": EventKind.choices,
-            "current_sort": sort,
-        },
+        {"title": "Outreach events", "page_obj": page, "filters": filters, "current_sort": sort},
     )
 
 

@@ -13,6 +13,7 @@ import random
 
 from django.utils import timezone
 
+from accounts.demo_data import PATIENT_GIVEN_NAMES, PATIENT_SURNAMES
 from accounts.models import Team, User
 from physicians.models import Institution, Physician
 from physicians.npi import make_npi
@@ -53,70 +54,6 @@ STAGE_MIX = [
     (Stage.DISCHARGED, 30),
     (Stage.DECLINED, 6),
     (Stage.CANCELLED, 3),
-]
-FIRST = [
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Noah",
-    "Ava",
-    "Elijah",
-    "Sophia",
-    "James",
-    "Isabella",
-    "William",
-    "Mia",
-    "Benjamin",
-    "Amelia",
-    "Lucas",
-    "Harper",
-    "Henry",
-    "Evelyn",
-    "Theo",
-    "Aisha",
-    "Mateo",
-    "Chloe",
-    "Omar",
-    "Grace",
-    "Ravi",
-    "Mei",
-    "Kofi",
-    "Elena",
-    "Jonas",
-    "Fatima",
-    "Diego",
-]
-LAST = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Clark",
-    "Lewis",
-    "Walker",
-    "Hall",
-    "Young",
 ]
 PROGRAMS = [
     "Cardiac rehabilitation",
@@ -165,8 +102,8 @@ def _referral_sources(rng: random.Random):
         phys = Physician.objects.bulk_create(
             [
                 Physician(
-                    first_name=rng.choice(FIRST),
-                    last_name=rng.choice(LAST),
+                    first_name=rng.choice(PATIENT_GIVEN_NAMES),
+                    last_name=rng.choice(PATIENT_SURNAMES),
                     credentials="MD",
                     npi=make_npi(190000000 + i),
                     specialty="Internal medicine",
@@ -213,15 +150,15 @@ def seed(*, scale: int, stdout) -> None:
                     patients.append(
                         Patient(
                             mrn=f"{MRN_PREFIX}{serial:08d}",
-                            first_name=rng.choice(FIRST),
-                            last_name=rng.choice(LAST),
+                            first_name=rng.choice(PATIENT_GIVEN_NAMES),
+                            last_name=rng.choice(PATIENT_SURNAMES),
                             date_of_birth=(now - dt.timedelta(days=age * 365 + rng.randint(0, 364))).date(),
                             sex=rng.choice([Sex.FEMALE, Sex.MALE, Sex.FEMALE, Sex.MALE, Sex.UNKNOWN]),
                             phone=f"(617) 555-{rng.randint(1000, 9999)}",
                             address=f"{rng.randint(1, 999)} Main Street, Boston, MA",
                             preferred_language=(lang := rng.choice(LANGUAGES)),
                             interpreter_needed=lang != "English",
-                            emergency_contact_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                            emergency_contact_name=f"{rng.choice(PATIENT_GIVEN_NAMES)} {rng.choice(PATIENT_SURNAMES)}",
                             emergency_contact_relationship=rng.choice(["Spouse", "Daughter", "Son", "Sibling"]),
                             emergency_contact_phone=f"(617) 555-{rng.randint(1000, 9999)}",
                         )
@@ -372,9 +309,13 @@ def seed(*, scale: int, stdout) -> None:
                         explained_at=t if explained else None,
                         teach_back_confirmed=explained,
                         signed_by=(SignedBy.REPRESENTATIVE if representative else SignedBy.PATIENT) if signed else "",
-                        representative_name=f"{rng.choice(FIRST)} {case.patient.last_name}" if representative else "",
+                        representative_name=f"{rng.choice(PATIENT_GIVEN_NAMES)} {case.patient.last_name}"
+                        if representative
+                        else "",
                         representative_relationship="Health care proxy" if representative else "",
-                        witness_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}, RN" if signed else "",
+                        witness_name=f"{rng.choice(PATIENT_GIVEN_NAMES)} {rng.choice(PATIENT_SURNAMES)}, RN"
+                        if signed
+                        else "",
                         interpreter_used=case.patient.interpreter_needed,
                         status=status,
                         signed_at=t_signed if signed else None,

@@ -13,6 +13,7 @@ import random
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from accounts.demo_data import PHYSICIAN_GIVEN_NAMES, PHYSICIAN_SURNAMES
 from accounts.models import User
 from outreach.models import FollowUp
 
@@ -95,100 +96,6 @@ CITIES = [
     ("Sacramento", "CA"),
 ]
 EAST = {"MA", "NY", "PA", "MD", "OH", "IL", "TX", "TN", "GA"}
-FIRST = [
-    "James",
-    "Mary",
-    "Robert",
-    "Patricia",
-    "John",
-    "Jennifer",
-    "Michael",
-    "Linda",
-    "David",
-    "Elizabeth",
-    "William",
-    "Barbara",
-    "Richard",
-    "Susan",
-    "Joseph",
-    "Jessica",
-    "Thomas",
-    "Sarah",
-    "Charles",
-    "Karen",
-    "Wei",
-    "Priya",
-    "Ahmed",
-    "Fatima",
-    "Hiroshi",
-    "Yuki",
-    "Carlos",
-    "Lucia",
-    "Olga",
-    "Kwame",
-]
-LAST = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Chen",
-    "Patel",
-    "Kim",
-    "Shah",
-    "Okafor",
-    "Lindqvist",
-    "Novak",
-    "Rossi",
-    "Schmidt",
-    "Tanaka",
-]
 TOPICS = [
     "Phase III efficacy data",
     "Real-world evidence update",
@@ -272,7 +179,7 @@ def seed(*, scale: int, stdout) -> None:
         inst = rng.choice(east_inst if region == "east" else west_inst)
         area = AREAS[k % len(AREAS)]
         owners = msl_by_region[region]
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = rng.choice(PHYSICIAN_GIVEN_NAMES), rng.choice(PHYSICIAN_SURNAMES)
         physicians.append(
             Physician(
                 first_name=first,
@@ -451,7 +358,7 @@ def seed(*, scale: int, stdout) -> None:
             attendees.append(
                 TrainingAttendee(
                     session=s,
-                    name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    name=f"{rng.choice(PHYSICIAN_GIVEN_NAMES)} {rng.choice(PHYSICIAN_SURNAMES)}",
                     email=f"rep{j}-{a}@sales.example.test",
                     region=rng.choice(["Northeast", "Southeast", "Midwest", "West", "Southwest"]),
                     attended=attended,

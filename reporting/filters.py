@@ -12,14 +12,18 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team, User
 from liaison_crm.dates import day_start
+from liaison_crm.widgets import LookupSelect
 
 from . import conf
+from .lookups import DASHBOARD_PEOPLE, dashboard_people
 
 RANGE_CHOICES = [
     ("30d", "Last 30 days"),
@@ -29,7 +33,6 @@ RANGE_CHOICES = [
     ("custom", "Custom"),
 ]
 RANGE_DAYS = {"30d": 30, "90d": 90, "365d": 365}
-PERSON_ROLES = (User.Role.MSL, User.Role.CLINICAL_LIAISON)
 
 
 @dataclass(frozen=True)
@@ -112,27 +115,63 @@ def preset_dates(range_key: str, today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 class DashboardFilterForm(forms.Form):
-    range = forms.ChoiceField(choices=RANGE_CHOICES, required=False, label="Period")
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    range = forms.ChoiceField(
+        choices=RANGE_CHOICES, required=False, label="Period", widget=forms.Select(attrs={"data-range-select": ""})
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All my teams")
-    person = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Everyone")
+    # A picker: an administrator's people run to hundreds (reporting.lookups.DASHBOARD_PEOPLE).
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Everyone", widget=LookupSelect(DASHBOARD_PEOPLE)
+    )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         scope = user.scope_team_ids
         teams = Team.objects.all() if scope is None else Team.objects.filter(id__in=scope)
-        people = User.objects.filter(role__in=PERSON_ROLES, is_active=True, team__isnull=False)
-        if scope is not None:
-            people = people.filter(team__in=scope)
         self.fields["team"].queryset = teams.order_by("name")
-        self.fields["person"].queryset = people.order_by("last_name", "first_name")
-        self.fields["person"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.team.name})"
-        self.fields["person"].queryset = self.fields["person"].queryset.select_related("team")
-        for name in ("range", "team", "person"):
-            self.fields[name].widget.attrs.update({"class": "form-select form-select-sm"})
-        for name in ("date_from", "date_to"):
-            self.fields[name].widget.attrs.update({"class": "form-control form-control-sm"})
+        self.fields["person"].queryset = dashboard_people(user)
+        self.fields["person"].label_from_instance = DASHBOARD_PEOPLE.label
+        self.helper = self._helper(people=user.is_manager or user.is_admin_role)
+
+    @staticmethod
+    def _helper(*, people: bool) -> FormHelper:
+        """The filter bar's grid. The template writes the <form> and its Apply button; the custom
+        dates show only for a custom period (static/js/reporting.js). MSLs and liaisons see their
+        own figures: no team or person to choose (the fields still refuse another team's ids)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        # The page says what was wrong with a custom period, and which period it shows instead.
+        helper.form_show_errors = False
+        column = "col-6 col-md-3 col-lg-2"
+        parts = [
+            Div(Field("range"), css_class=column),
+            Div(Field("date_from"), css_class=column, data_custom_dates=""),
+            Div(Field("date_to"), css_class=column, data_custom_dates=""),
+        ]
+        if people:
+            parts += [Div(Field("team"), css_class=column), Div(Field("person"), css_class=column)]
+        helper.layout = Layout(*parts)
+        return helper
+
+    @classmethod
+    def showing(cls, scope: ReportScope, *, user: User) -> DashboardFilterForm:
+        """The filter bar of a page, showing the period and filters the page resolved to (a
+        preset's dates too, ready for a switch to a custom period)."""
+        initial = {
+            "range": scope.range_key,
+            "date_from": scope.date_from,
+            "date_to": scope.date_to,
+            "team": scope.team_id,
+            "person": scope.person_id,
+        }
+        return cls(user=user, initial=initial)
 
     def clean(self):
         data = super().clean()
@@ -148,7 +187,17 @@ class DashboardFilterForm(forms.Form):
 
 
 def resolve_scope(user: User, params) -> tuple[ReportScope, DashboardFilterForm]:
-    """Scope for `user` from the querystring; 404 for a team or person outside it."""
+    """Scope for `user` from the querystring; 404 for a team or person outside it.
+
+    The form returned is the page's filter bar: the one that was sent when it has something to
+    say (a bad custom period), otherwise one showing the scope's period and filters."""
+    scope, form = _resolve(user, params)
+    if form.is_bound and form.errors:
+        return scope, form
+    return scope, DashboardFilterForm.showing(scope, user=user)
+
+
+def _resolve(user: User, params) -> tuple[ReportScope, DashboardFilterForm]:
     form = DashboardFilterForm(params or None, user=user)
     is_bound = form.is_bound
     valid = form.is_valid() if is_bound else False
@@ -170,25 +219,14 @@ def resolve_scope(user: User, params) -> tuple[ReportScope, DashboardFilterForm]
         date_from, date_to = preset_dates(range_key, today)
 
     common = {"date_from": date_from, "date_to": date_to, "range_key": range_key}
-    if user.is_msl:
-        # A personal version of the MSL side: their own work, never a patient figure.
-        return ReportScope(
-            **common,
-            show_msl=True,
-            show_clinical=False,
-            personal=True,
-            msl_team_ids=frozenset({user.team_id}) if user.team_id else frozenset(),
-            msl_person_id=user.pk,
-        ), form
-    if user.is_liaison:
-        return ReportScope(
-            **common,
-            show_msl=False,
-            show_clinical=True,
-            personal=True,
-            cl_team_ids=frozenset({user.team_id}) if user.team_id else frozenset(),
-            cl_person_id=user.pk,
-        ), form
+    if user.is_msl or user.is_liaison:
+        # A personal version of their own side: their own work (an MSL never sees a patient figure).
+        side = "msl" if user.is_msl else "cl"
+        own = {
+            f"{side}_team_ids": frozenset({user.team_id}) if user.team_id else frozenset(),
+            f"{side}_person_id": user.pk,
+        }
+        return ReportScope(**common, show_msl=user.is_msl, show_clinical=user.is_liaison, personal=True, **own), form
     if not (user.is_manager or user.is_admin_role):
         return ReportScope(**common, show_msl=False, show_clinical=False), form
 

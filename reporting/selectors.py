@@ -30,6 +30,12 @@ def _in_teams(qs: QuerySet, team_ids: frozenset[int] | None, field: str = "team"
     return qs if team_ids is None else qs.filter(**{f"{field}__in": team_ids})
 
 
+def _msl_side(qs: QuerySet, scope: ReportScope, person: str) -> QuerySet:
+    """`qs` on the MSL teams in scope, and the chosen MSL's only (`person`: the field naming them)."""
+    qs = _in_teams(qs, scope.msl_team_ids)
+    return qs.filter(**{person: scope.msl_person_id}) if scope.msl_person_id else qs
+
+
 def _period(field: str, scope: ReportScope) -> Q:
     return Q(**{f"{field}__gte": scope.start, f"{field}__lt": scope.end})
 
@@ -50,10 +56,7 @@ def _name(first: str | None, last: str | None, username: str | None = None) -> s
 
 
 def msl_interactions(scope: ReportScope) -> QuerySet:
-    qs = _in_teams(Interaction.objects.filter(_period("occurred_at", scope)), scope.msl_team_ids)
-    if scope.msl_person_id:
-        qs = qs.filter(msl_id=scope.msl_person_id)
-    return qs
+    return _msl_side(Interaction.objects.filter(_period("occurred_at", scope)), scope, "msl_id")
 
 
 def interactions_by_week(scope: ReportScope) -> dict:
@@ -187,10 +190,7 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
 
 
 def _insights(scope: ReportScope) -> QuerySet:
-    qs = _in_teams(Insight.objects.filter(_period("captured_at", scope)), scope.msl_team_ids)
-    if scope.msl_person_id:
-        qs = qs.filter(captured_by_id=scope.msl_person_id)
-    return qs
+    return _msl_side(Insight.objects.filter(_period("captured_at", scope)), scope, "captured_by_id")
 
 
 def insights_by_theme_product(scope: ReportScope) -> dict:
@@ -230,7 +230,7 @@ def insight_status(scope: ReportScope) -> dict:
     }
 
 
-def newest_insights(scope: ReportScope, *, limit: int = 5) -> list[dict]:
+def newest_insights(scope: ReportScope, *, limit: int | None = 5) -> list[dict]:
     qs = _insights(scope).select_related("physician", "product", "captured_by").order_by("-captured_at", "-id")[:limit]
     return [
         {
@@ -254,9 +254,7 @@ def inquiry_stats(scope: ReportScope) -> dict:
     "Within service level" means answered by the inquiry's `due_at` (set from its priority).
     """
     now = timezone.now()
-    qs = _in_teams(MedicalInquiry.objects.all(), scope.msl_team_ids)
-    if scope.msl_person_id:
-        qs = qs.filter(owner_id=scope.msl_person_id)
+    qs = _msl_side(MedicalInquiry.objects.all(), scope, "owner_id")
     period = _period("received_at", scope)
     answered = period & Q(answered_at__isnull=False)
     agg = qs.aggregate(
@@ -279,11 +277,8 @@ def inquiry_stats(scope: ReportScope) -> dict:
 
 
 def training_stats(scope: ReportScope) -> dict:
-    qs = _in_teams(
-        TrainingSession.objects.filter(held_on__gte=scope.date_from, held_on__lte=scope.date_to), scope.msl_team_ids
-    )
-    if scope.msl_person_id:
-        qs = qs.filter(trainer_id=scope.msl_person_id)
+    sessions = TrainingSession.objects.filter(held_on__gte=scope.date_from, held_on__lte=scope.date_to)
+    qs = _msl_side(sessions, scope, "trainer_id")
     scored = Q(attendees__attended=True, attendees__score_before__isnull=False, attendees__score_after__isnull=False)
     agg = qs.aggregate(
         sessions=Count("id", distinct=True),

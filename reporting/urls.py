@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lookups, views
 
 app_name = "reporting"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("msl/", views.msl_dashboard, name="msl"),
     path("clinical/", views.clinical_dashboard, name="clinical"),
     path("export/<slug:key>.csv", views.export_csv, name="export"),
+    path("lookups/people/", lookups.DASHBOARD_PEOPLE.as_view(), name="lookup_people"),
 ]

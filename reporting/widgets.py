@@ -8,7 +8,7 @@ after the cache, so they always carry the current request's filters.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from . import conf, selectors
 from .filters import ReportScope
-from .links import detail_urls, list_url
+from .links import list_url
 
 MSL, CLINICAL, JOINED = "msl", "clinical", "joined"
 
@@ -30,6 +30,12 @@ class Cell:
     bar: int | None = None  # the maximum of a <meter> drawn next to the value
     num: bool = False
     flag: str = ""  # a short warning badge next to the value
+
+    @property
+    def is_date(self) -> bool:
+        """A date or a timestamp: the table writes it with |date (a timestamp's day where the
+        user is)."""
+        return isinstance(self.value, dt.date)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,16 @@ def _team(scope: ReportScope, side: str) -> dict[str, str]:
     return {}
 
 
+def _msl_list(name: str, scope: ReportScope, **params) -> str:
+    """A medical-affairs list of the period, on the MSL team the filter picked."""
+    return list_url(name, **_period(scope), **_team(scope, MSL), **params)
+
+
+def _physician(r: dict, key: str = "name") -> Cell:
+    """A physician's name, linking to their page."""
+    return Cell(r[key], list_url("physicians:detail", pk=r["physician_id"]))
+
+
 class Widget:
     key: ClassVar[str]
     title: ClassVar[str]
@@ -65,11 +81,16 @@ class Widget:
     description: ClassVar[str] = ""
     width: ClassVar[str] = "col-lg-6"
     columns: ClassVar[list[str]] = []
-    limit: ClassVar[int | None] = None  # rows on the page; the CSV export has them all
+    # Rows on the page; the CSV export has them all. A widget with a limit passes it to its selector.
+    limit: ClassVar[int | None] = None
+    # The reporting.selectors function that computes the widget's data from the scope.
+    selector: ClassVar[Callable[..., Any]]
 
     # -- data
     def fetch(self, scope: ReportScope, *, limit: int | None) -> Any:
-        raise NotImplementedError
+        if type(self).limit is None:
+            return self.selector(scope)
+        return self.selector(scope, limit=limit)
 
     def data(self, scope: ReportScope) -> Any:
         key = scope.cache_key(self.key)
@@ -139,6 +160,29 @@ def bar_chart(labels, datasets, *, stacked=False, horizontal=False, kind="bar", 
     }
 
 
+class CountsByLabel(Widget):
+    """A table of {label, count} rows, each count linking to its list, and their one-series chart."""
+
+    series: ClassVar[str]  # the chart's name for the counts
+    chart_kind: ClassVar[str] = "bar"
+
+    def counted(self, data) -> list[dict]:
+        return data
+
+    def count_url(self, scope: ReportScope, row: dict) -> str:
+        raise NotImplementedError
+
+    def rows(self, data, scope):
+        for r in self.counted(data):
+            yield [Cell(r["label"]), n(r["count"], self.count_url(scope, r))]
+
+    def chart(self, data, scope):
+        rows = self.counted(data)
+        if not rows:
+            return None
+        return bar_chart([r["label"] for r in rows], [(self.series, [r["count"] for r in rows])], kind=self.chart_kind)
+
+
 # --- MSL side -----------------------------------------------------------------------------------
 
 
@@ -149,9 +193,7 @@ class InteractionsByWeek(Widget):
     side = MSL
     width = "col-12"
     columns = ["Week of", "Channel", "Interactions"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.interactions_by_week(scope)
+    selector = staticmethod(selectors.interactions_by_week)
 
     def _url(self, scope, week: dt.date, channel: str | None = None) -> str:
         params = {"date_from": week.isoformat(), "date_to": (week + dt.timedelta(days=6)).isoformat()}
@@ -173,7 +215,7 @@ class InteractionsByWeek(Widget):
         return bar_chart(labels, data["channels"].items(), stacked=True)
 
     def stats(self, data, scope):
-        url = list_url("physicians:interactions", **_period(scope), **_team(scope, MSL), msl=scope.msl_person_id)
+        url = _msl_list("physicians:interactions", scope, msl=scope.msl_person_id)
         return [Stat("Interactions in the period", data["total"], url)]
 
 
@@ -183,14 +225,12 @@ class InteractionsPerMsl(Widget):
     title = "Interactions per MSL"
     side = MSL
     columns = ["MSL", "Interactions", "Physicians reached", "In person", "With tier-1 KOLs"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.interactions_per_msl(scope)
+    selector = staticmethod(selectors.interactions_per_msl)
 
     def rows(self, data, scope):
         top = max((r["total"] for r in data), default=0)
         for r in data:
-            url = list_url("physicians:interactions", **_period(scope), **_team(scope, MSL), msl=r["msl_id"])
+            url = _msl_list("physicians:interactions", scope, msl=r["msl_id"])
             yield [
                 Cell(r["name"]),
                 n(r["total"], url, bar=top),
@@ -210,30 +250,22 @@ class KolCoverage(Widget):
     side = MSL
     description = "Share of active KOLs reached within their tier's cadence, as of today."
     columns = ["Tier", "Cadence (days)", "KOLs", "Reached", "Not reached", "Coverage %"]
+    selector = staticmethod(selectors.kol_coverage)
 
-    def fetch(self, scope, *, limit):
-        return selectors.kol_coverage(scope)
-
-    def _params(self, scope, tier):
+    def _url(self, scope, tier, **params):
         # The physicians list has an owner filter but no team filter; a person narrows by owner.
-        return {"tier": tier, "owner": scope.msl_person_id, "scope": "team" if scope.msl_person_id is None else None}
+        scope_param = "team" if scope.msl_person_id is None else None
+        return list_url("physicians:list", tier=tier, owner=scope.msl_person_id, scope=scope_param, **params)
 
     def rows(self, data, scope):
         for r in data:
+            tier, days = r["tier"], r["cadence_days"]
             yield [
-                Cell(f"Tier {r['tier']}"),
-                n(r["cadence_days"]),
-                n(r["total"], list_url("physicians:list", **self._params(scope, r["tier"]))),
-                n(
-                    r["reached"],
-                    list_url(
-                        "physicians:list", **self._params(scope, r["tier"]), contacted_within_days=r["cadence_days"]
-                    ),
-                ),
-                n(
-                    r["not_reached"],
-                    list_url("physicians:list", **self._params(scope, r["tier"]), not_contacted_days=r["cadence_days"]),
-                ),
+                Cell(f"Tier {tier}"),
+                n(days),
+                n(r["total"], self._url(scope, tier)),
+                n(r["reached"], self._url(scope, tier, contacted_within_days=days)),
+                n(r["not_reached"], self._url(scope, tier, not_contacted_days=days)),
                 n(r["share"]),
             ]
 
@@ -253,15 +285,12 @@ class KolsNotReached(Widget):
     width = "col-12"
     limit = conf.TOP_ROWS
     columns = ["Physician", "Tier", "Cadence (days)", "Institution", "Owning MSL", "Last contact"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.kols_not_reached(scope, limit=limit)
+    selector = staticmethod(selectors.kols_not_reached)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                _physician(r),
                 n(r["tier"]),
                 n(r["cadence_days"]),
                 Cell(r["institution"]),
@@ -276,16 +305,13 @@ class InsightsByThemeProduct(Widget):
     title = "Insights by theme and product"
     side = MSL
     columns = ["Theme", "Product", "Insights"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.insights_by_theme_product(scope)
+    selector = staticmethod(selectors.insights_by_theme_product)
 
     def rows(self, data, scope):
         for r in data["rows"]:
-            url = list_url(
+            url = _msl_list(
                 "physicians:insights",
-                **_period(scope),
-                **_team(scope, MSL),
+                scope,
                 theme=r["theme"],
                 product=r["product_id"],
                 captured_by=scope.msl_person_id,
@@ -302,40 +328,24 @@ class InsightsByThemeProduct(Widget):
 
 
 @register
-class InsightStatusWidget(Widget):
+class InsightStatusWidget(CountsByLabel):
     key = "insight_status"
     title = "Insights by status"
     side = MSL
     columns = ["Status", "Insights"]
+    selector = staticmethod(selectors.insight_status)
+    series = "Insights"
+    chart_kind = "doughnut"
 
-    def fetch(self, scope, *, limit):
-        return selectors.insight_status(scope)
+    def counted(self, data):
+        return data["by_status"]
 
-    def rows(self, data, scope):
-        for r in data["by_status"]:
-            url = list_url(
-                "physicians:insights",
-                **_period(scope),
-                **_team(scope, MSL),
-                status=r["status"],
-                captured_by=scope.msl_person_id,
-            )
-            yield [Cell(r["label"]), n(r["count"], url)]
-
-    def chart(self, data, scope):
-        return bar_chart(
-            [r["label"] for r in data["by_status"]],
-            [("Insights", [r["count"] for r in data["by_status"]])],
-            kind="doughnut",
-        )
+    def count_url(self, scope, row):
+        return _msl_list("physicians:insights", scope, status=row["status"], captured_by=scope.msl_person_id)
 
     def stats(self, data, scope):
         return [
-            Stat(
-                "Captured",
-                data["total"],
-                list_url("physicians:insights", **_period(scope), **_team(scope, MSL), captured_by=scope.msl_person_id),
-            ),
+            Stat("Captured", data["total"], _msl_list("physicians:insights", scope, captured_by=scope.msl_person_id)),
             Stat("Median days to review", data["median_days_to_review"]),
         ]
 
@@ -348,25 +358,22 @@ class NewestInsights(Widget):
     width = "col-12"
     limit = 5
     columns = ["Captured", "Theme", "Product", "Physician", "Captured by", "Status", "Insight"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.newest_insights(scope, limit=limit or 1_000_000)
+    selector = staticmethod(selectors.newest_insights)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
                 Cell(r["captured_at"]),
                 Cell(r["theme"]),
                 Cell(r["product"]),
-                Cell(r["physician"], detail(r["physician_id"])),
+                _physician(r, "physician"),
                 Cell(r["captured_by"]),
                 Cell(r["status"]),
                 Cell(r["text"]),
             ]
 
     def more_url(self, scope):
-        return list_url("physicians:insights", **_period(scope), **_team(scope, MSL), captured_by=scope.msl_person_id)
+        return _msl_list("physicians:insights", scope, captured_by=scope.msl_person_id)
 
 
 @register
@@ -375,9 +382,7 @@ class Inquiries(Widget):
     title = "Medical information requests"
     side = MSL
     columns = ["Measure", "Value"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.inquiry_stats(scope)
+    selector = staticmethod(selectors.inquiry_stats)
 
     def _url(self, scope, **params):
         return list_url("physicians:inquiries", **_team(scope, MSL), owner=scope.msl_person_id, **params)
@@ -391,16 +396,14 @@ class Inquiries(Widget):
         ]
 
     def rows(self, data, scope):
+        period = _period(scope)
         yield [Cell("Open now"), n(data["open"], self._url(scope, status="open"))]
         yield [Cell("Overdue now"), n(data["overdue"], self._url(scope, status="open", overdue=1))]
-        yield [Cell("Received in the period"), n(data["received"], self._url(scope, **_period(scope)))]
-        yield [
-            Cell("Answered (of those received)"),
-            n(data["answered"], self._url(scope, **_period(scope), answered=1)),
-        ]
+        yield [Cell("Received in the period"), n(data["received"], self._url(scope, **period))]
+        yield [Cell("Answered (of those received)"), n(data["answered"], self._url(scope, **period, answered=1))]
         yield [
             Cell("Answered within service level"),
-            n(data["within_sla"], self._url(scope, **_period(scope), answered="in_sla")),
+            n(data["within_sla"], self._url(scope, **period, answered="in_sla")),
         ]
         yield [Cell("Within service level (%)"), n(data["within_sla_share"])]
         yield [Cell("Median turnaround (days)"), n(data["median_turnaround_days"])]
@@ -412,12 +415,10 @@ class Training(Widget):
     title = "Sales-team training"
     side = MSL
     columns = ["Measure", "Value"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.training_stats(scope)
+    selector = staticmethod(selectors.training_stats)
 
     def stats(self, data, scope):
-        url = list_url("physicians:trainings", **_period(scope), **_team(scope, MSL))
+        url = _msl_list("physicians:trainings", scope)
         return [
             Stat("Sessions", data["sessions"], url),
             Stat("Attendees", data["attendees"], url),
@@ -425,28 +426,23 @@ class Training(Widget):
         ]
 
     def rows(self, data, scope):
-        url = list_url("physicians:trainings", **_period(scope), **_team(scope, MSL))
+        url = _msl_list("physicians:trainings", scope)
         yield [Cell("Sessions"), n(data["sessions"], url)]
         yield [Cell("Attendees"), n(data["attendees"], url)]  # each session lists its attendees
         yield [Cell("Average score improvement (points)"), n(data["avg_improvement"])]
 
 
 @register
-class TrialSites(Widget):
+class TrialSites(CountsByLabel):
     key = "trial_sites"
     title = "Trial sites by status"
     side = MSL
     columns = ["Status", "Sites"]
+    selector = staticmethod(selectors.trial_sites_by_status)
+    series = "Sites"
 
-    def fetch(self, scope, *, limit):
-        return selectors.trial_sites_by_status(scope)
-
-    def rows(self, data, scope):
-        for r in data:
-            yield [Cell(r["label"]), n(r["count"], list_url("physicians:sites", status=r["status"]))]
-
-    def chart(self, data, scope):
-        return bar_chart([r["label"] for r in data], [("Sites", [r["count"] for r in data])])
+    def count_url(self, scope, row):
+        return list_url("physicians:sites", status=row["status"])
 
 
 @register
@@ -457,9 +453,7 @@ class TrialEnrolment(Widget):
     width = "col-12"
     limit = conf.TOP_ROWS
     columns = ["Protocol", "Trial", "Product", "Sites", "Target", "Enrolled", "Of target %"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.trial_enrolment(scope, limit=limit)
+    selector = staticmethod(selectors.trial_enrolment)
 
     def rows(self, data, scope):
         for r in data:
@@ -490,6 +484,12 @@ def _cl(scope: ReportScope, **params) -> str:
     return list_url("patients:worklist", **_team(scope, CLINICAL), liaison=scope.cl_person_id, **params)
 
 
+def _referrals(scope: ReportScope, r: dict, **source) -> list[Cell]:
+    """A referral source's referrals and admissions in the period, each linking to those cases."""
+    cases = {**_period(scope), **source}
+    return [n(r["referrals"], _cl(scope, **cases)), n(r["admissions"], _cl(scope, **cases, stage="admitted"))]
+
+
 @register
 class ReferralFunnel(Widget):
     key = "referral_funnel"
@@ -497,9 +497,7 @@ class ReferralFunnel(Widget):
     side = CLINICAL
     description = "Cases referred in the period and how far they have come."
     columns = ["Step", "Cases", "Conversion from previous step %"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.referral_funnel(scope)
+    selector = staticmethod(selectors.referral_funnel)
 
     def rows(self, data, scope):
         for step in data["steps"]:
@@ -528,51 +526,35 @@ class ReferralFunnel(Widget):
 
 
 @register
-class Declines(Widget):
+class Declines(CountsByLabel):
     key = "declines"
     title = "Declines by reason"
     side = CLINICAL
     columns = ["Reason", "Cases"]
+    selector = staticmethod(selectors.declines_by_reason)
+    series = "Declines"
+    chart_kind = "doughnut"
 
-    def fetch(self, scope, *, limit):
-        return selectors.declines_by_reason(scope)
-
-    def rows(self, data, scope):
-        for r in data:
-            yield [
-                Cell(r["label"]),
-                n(r["count"], _cl(scope, **_period(scope), stage="declined", decline_reason=r["reason"])),
-            ]
-
-    def chart(self, data, scope):
-        return (
-            bar_chart([r["label"] for r in data], [("Declines", [r["count"] for r in data])], kind="doughnut")
-            if data
-            else None
-        )
+    def count_url(self, scope, row):
+        return _cl(scope, **_period(scope), stage="declined", decline_reason=row["reason"])
 
 
 @register
-class Discharges(Widget):
+class Discharges(CountsByLabel):
     key = "discharges"
     title = "Discharges"
     side = CLINICAL
     description = "Cases discharged in the period."
     columns = ["Disposition", "Cases"]
+    selector = staticmethod(selectors.discharges)
+    series = "Discharges"
+    chart_kind = "doughnut"
 
-    def fetch(self, scope, *, limit):
-        return selectors.discharges(scope)
+    def counted(self, data):
+        return data["dispositions"]
 
-    def rows(self, data, scope):
-        for r in data["dispositions"]:
-            yield [
-                Cell(r["label"]),
-                n(r["count"], _cl(scope, **_discharged(scope), discharge_disposition=r["disposition"])),
-            ]
-
-    def chart(self, data, scope):
-        rows = data["dispositions"]
-        return bar_chart([r["label"] for r in rows], [("Discharges", [r["count"] for r in rows])], kind="doughnut")
+    def count_url(self, scope, row):
+        return _cl(scope, **_discharged(scope), discharge_disposition=row["disposition"])
 
     def stats(self, data, scope):
         return [
@@ -588,6 +570,7 @@ class Caseload(Widget):
     side = CLINICAL
     width = "col-12"
     description = "Open cases now, by stage."
+    selector = staticmethod(selectors.caseload)
 
     @property
     def columns(self):
@@ -600,9 +583,6 @@ class Caseload(Widget):
             "Consents pending",
             "Communication gaps",
         ]
-
-    def fetch(self, scope, *, limit):
-        return selectors.caseload(scope)
 
     def rows(self, data, scope):
         top = max((r["total"] for r in data["liaisons"]), default=0)
@@ -635,21 +615,14 @@ class TopReferringPhysicians(Widget):
     side = CLINICAL
     limit = 10
     columns = ["Physician", "Institution", "Referrals", "Admissions"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.top_referring_physicians(scope, limit=limit)
+    selector = staticmethod(selectors.top_referring_physicians)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                _physician(r),
                 Cell(r["institution"]),
-                n(r["referrals"], _cl(scope, **_period(scope), referral_physician=r["physician_id"])),
-                n(
-                    r["admissions"],
-                    _cl(scope, **_period(scope), referral_physician=r["physician_id"], stage="admitted"),
-                ),
+                *_referrals(scope, r, referral_physician=r["physician_id"]),
             ]
 
 
@@ -660,21 +633,11 @@ class TopReferringInstitutions(Widget):
     side = CLINICAL
     limit = 10
     columns = ["Institution", "City", "Referrals", "Admissions"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.top_referring_institutions(scope, limit=limit)
+    selector = staticmethod(selectors.top_referring_institutions)
 
     def rows(self, data, scope):
         for r in data:
-            yield [
-                Cell(r["name"]),
-                Cell(r["city"]),
-                n(r["referrals"], _cl(scope, **_period(scope), referral_institution=r["institution_id"])),
-                n(
-                    r["admissions"],
-                    _cl(scope, **_period(scope), referral_institution=r["institution_id"], stage="admitted"),
-                ),
-            ]
+            yield [Cell(r["name"]), Cell(r["city"]), *_referrals(scope, r, referral_institution=r["institution_id"])]
 
 
 # --- Joined -------------------------------------------------------------------------------------
@@ -701,28 +664,19 @@ class ReferrersEngagement(Widget):
         "MSL interactions",
         "Last MSL contact",
     ]
-
-    def fetch(self, scope, *, limit):
-        return selectors.referrers_engagement(scope, limit=limit)
+    selector = staticmethod(selectors.referrers_engagement)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                _physician(r),
                 Cell(r["institution"]),
                 Cell(r["tier_label"]),
                 Cell(r["owner"]),
-                n(r["referrals"], _cl(scope, **_period(scope), referral_physician=r["physician_id"])),
-                n(
-                    r["admissions"],
-                    _cl(scope, **_period(scope), referral_physician=r["physician_id"], stage="admitted"),
-                ),
+                *_referrals(scope, r, referral_physician=r["physician_id"]),
                 Cell(
                     r["interactions"],
-                    list_url(
-                        "physicians:interactions", **_period(scope), **_team(scope, MSL), physician=r["physician_id"]
-                    ),
+                    _msl_list("physicians:interactions", scope, physician=r["physician_id"]),
                     num=True,
                     flag="" if r["interactions"] else "No MSL contact",
                 ),
@@ -737,15 +691,12 @@ class SilentKolInstitutions(Widget):
     side = JOINED
     limit = conf.TOP_ROWS
     columns = ["Physician", "Institution", "Owning MSL", "Last MSL contact"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.silent_kol_institutions(scope, limit=limit)
+    selector = staticmethod(selectors.silent_kol_institutions)
 
     def rows(self, data, scope):
-        detail = detail_urls("physicians:detail")
         for r in data:
             yield [
-                Cell(r["name"], detail(r["physician_id"])),
+                _physician(r),
                 Cell(r["institution"], list_url("physicians:list", institution=r["institution_id"], tier=1)),
                 Cell(r["owner"]),
                 Cell(r["last_interaction_at"]),
@@ -759,19 +710,18 @@ class FollowUps(Widget):
     side = JOINED
     description = "Open follow-ups now, per person."
     columns = ["Person", "Role", "Team", "Open", "Overdue", "Escalated"]
-
-    def fetch(self, scope, *, limit):
-        return selectors.follow_ups_per_person(scope)
+    selector = staticmethod(selectors.follow_ups_per_person)
 
     def rows(self, data, scope):
         for r in data:
+            owner = r["owner_id"]
             yield [
                 Cell(r["name"]),
                 Cell(r["role"]),
                 Cell(r["team"]),
-                n(r["open"], list_url("outreach:follow_ups", owner=r["owner_id"])),
-                n(r["overdue"], list_url("outreach:follow_ups", owner=r["owner_id"], state="overdue")),
-                n(r["escalated"], list_url("outreach:follow_ups", owner=r["owner_id"], state="escalated")),
+                n(r["open"], list_url("outreach:follow_ups", owner=owner)),
+                n(r["overdue"], list_url("outreach:follow_ups", owner=owner, state="overdue")),
+                n(r["escalated"], list_url("outreach:follow_ups", owner=owner, state="escalated")),
             ]
 
 

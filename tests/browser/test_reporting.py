@@ -11,6 +11,7 @@ from tests.physicians.factories import InteractionFactory
 from tests.reporting.factories import ago
 
 from .conftest import login
+from .tablet import demo_page, overflow, seed_demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,3 +65,41 @@ def test_manager_changes_the_period_sees_charts_and_follows_a_number(page, manag
     params = parse_qs(url.query)
     assert params["referral_physician"] == [str(physician.pk)]
     assert params["date_from"] and params["date_to"]
+
+
+def test_manager_narrows_the_dashboard_to_a_person_through_the_picker(page, manager, msl, msl_teammate, nurse):
+    msl_teammate.first_name, msl_teammate.last_name = "Quilla", "Vandermeer"
+    msl_teammate.save()
+    InteractionFactory(msl=msl, occurred_at=ago(3))
+    InteractionFactory(msl=msl_teammate, occurred_at=ago(4))
+    login(page, "manager")
+    page.goto("/reporting/msl/?range=30d")
+    # The person filter is a picker: nobody is listed until one types.
+    assert page.locator("#id_person option").count() == 1
+    control = page.locator("#report-filters .ts-wrapper").filter(has=page.locator("#id_person-ts-control"))
+    control.click()
+    with page.expect_response(lambda r: "/reporting/lookups/people/" in r.url and "q=Vand" in r.url):
+        page.locator("#id_person-ts-control").press_sequentially("Vand")
+    page.locator(".ts-dropdown .option", has_text="Quilla Vandermeer (MA East)").click()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(f"**/reporting/msl/?*person={msl_teammate.pk}*")
+    per_msl = page.locator("#widget-interactions_per_msl tbody")
+    assert per_msl.get_by_text("Quilla Vandermeer").is_visible()
+    assert msl.get_full_name() not in per_msl.inner_text()
+    # The chosen person stays chosen on the page it led to.
+    assert page.locator("#id_person option:checked").inner_text() == "Quilla Vandermeer (MA East)"
+
+
+@pytest.mark.parametrize("username", ["manager", "msl", "nurse"])
+def test_no_dashboard_is_wider_than_a_tablet(browser, live_server, username):
+    seed_demo()
+    page = demo_page(browser, live_server, username)
+    wide = {}
+    for url in ("/reporting/", "/reporting/msl/", "/reporting/clinical/", "/reporting/?range=365d"):
+        page.goto(url)
+        # The charts' table fallbacks are open too: a table must fit (or scroll in its card) when shown.
+        page.evaluate("document.querySelectorAll('.report-widget details').forEach((d) => { d.open = true; })")
+        if found := overflow(page):
+            wide[url] = found
+    page.context.close()
+    assert not wide, wide

@@ -35,8 +35,9 @@ def make_follow_ups(owner, n: int) -> None:
 def test_follow_up_list_query_count_is_constant(client_for, msl, n, django_assert_num_queries):
     make_follow_ups(msl, n)
     client = client_for(msl)
-    # PAGE, assignable users (filters, reassign), the five sections (overdue, today, week,
-    # later, done)
+    # PAGE; whether anyone else can take a follow-up (two assignable ids at most: the rows'
+    # Reassign menus); the five sections (overdue, today, week, later, done). The quick add has
+    # no owner for an MSL; the rows' snooze and reassign forms load when their menus open.
     with django_assert_num_queries(PAGE + 6):
         response = client.get(LIST)
     assert response.status_code == 200
@@ -47,10 +48,26 @@ def test_manager_follow_up_list_query_count_is_constant(client_for, manager, msl
     make_follow_ups(msl, n)
     make_follow_ups(nurse, n)
     client = client_for(manager)
-    # PAGE, managed teams (scope), assignable users (reassign menus), the five sections, the
-    # owner filter's choices
+    # PAGE; the managed teams (scope); whether anyone else can take a follow-up; the five
+    # sections; the team filter's choices. The person filter and the quick add's owner are
+    # pickers with nothing chosen: no query.
     with django_assert_num_queries(PAGE + 8):
         response = client.get(LIST)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_manager_filtered_by_person_query_count_is_constant(
+    client_for, manager, msl, nurse, n, django_assert_num_queries
+):
+    make_follow_ups(msl, n)
+    make_follow_ups(nurse, n)
+    client = client_for(manager)
+    # PAGE; scope; the chosen person, checked against whom the manager may pick; whether anyone
+    # else can take a follow-up; the five sections; the team filter's choices; the chosen
+    # person's name for the picker.
+    with django_assert_num_queries(PAGE + 10):
+        response = client.get(LIST, {"owner": msl.pk})
     assert response.status_code == 200
 
 
@@ -58,7 +75,8 @@ def test_manager_follow_up_list_query_count_is_constant(client_for, manager, msl
 def test_follow_up_state_page_query_count_is_constant(client_for, msl, n, django_assert_num_queries):
     make_follow_ups(msl, n)
     client = client_for(msl)
-    # PAGE, assignable users, one page of the section (PAGE_SIZE + 1 rows, no COUNT)
+    # PAGE; whether anyone else can take a follow-up; one page of the section (PAGE_SIZE + 1
+    # rows, no COUNT)
     with django_assert_num_queries(PAGE + 2):
         response = client.get(LIST, {"state": "overdue"})
     assert response.status_code == 200
@@ -360,6 +378,33 @@ def test_event_detail_query_count_is_constant(client_for, nurse, n, django_asser
     with django_assert_num_queries(PAGE + 2):
         response = client.get(reverse("outreach:event_detail", args=[event.pk]))
     assert response.status_code == 200
+
+
+def test_event_filters_narrow_the_list(client_for, nurse):
+    make_event(nurse, title="Spring fair", date=dt.date(2026, 4, 1), kind="health_fair")
+    make_event(nurse, title="Autumn rounds", date=dt.date(2026, 10, 1), kind="grand_rounds", place="Ward 5")
+    client = client_for(nurse)
+    url = reverse("outreach:events")
+
+    def titles(**params) -> list[str]:
+        return [e.title for e in client.get(url, params).context["page_obj"].object_list]
+
+    assert titles(kind="grand_rounds") == ["Autumn rounds"]
+    assert titles(q="ward") == ["Autumn rounds"]
+    assert titles(date_from="2026-03-01", date_to="2026-05-01") == ["Spring fair"]
+    # Not a date: nothing is on it, and the field says why.
+    response = client.get(url, {"date_from": "someday"})
+    assert list(response.context["page_obj"].object_list) == []
+    assert "Enter a valid date." in response.content.decode()
+
+
+def test_event_filter_bar_is_a_crispy_form_that_keeps_its_values(client_for, nurse):
+    html = client_for(nurse).get(reverse("outreach:events"), {"q": "fair <b>", "kind": "congress"}).content.decode()
+    bar = html[html.index('aria-label="Filter events"') :].split("</form>")[0]
+    assert '<label for="ev-q" class="form-label">' in " ".join(bar.split())
+    assert 'value="fair &lt;b&gt;"' in bar
+    assert '<option value="congress" selected>Congress</option>' in bar
+    assert 'id="ev-date_from"' in bar and 'type="date"' in bar
 
 
 def test_events_are_scoped_by_team(client_for, nurse, nurse_teammate, other_nurse, other_manager, manager):

@@ -274,7 +274,7 @@ def test_charts_carry_json_data_and_a_table_fallback(world, client_for, manager)
 def test_widget_results_are_cached_per_scope(world, client_for, manager, other_manager, django_assert_num_queries):
     client = client_for(manager)
     first = client.get(MSL_PAGE, {"range": "30d"})
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         # Cached widgets: only the request's own queries remain (see test_query_counts.BASE).
         second = client.get(MSL_PAGE, {"range": "30d"})
     assert [w["data"] for w in first.context["widgets"]] == [w["data"] for w in second.context["widgets"]]

@@ -73,6 +73,8 @@ OWN_IMPORT = every(HIDDEN, msl=OK, nurse=FORBIDDEN, nurse_other=FORBIDDEN, admin
 MSL_FOLLOW_UP_WRITE = every(HIDDEN, msl=WRITE, manager=WRITE, admin=WRITE)
 # nurse's follow-up about a case: never reachable by an MSL, whatever the team.
 NURSE_FOLLOW_UP_WRITE = every(HIDDEN, nurse=WRITE, manager=WRITE, admin=WRITE)
+# The form a row's menu loads (GET of the same action): the same people, the same 404s.
+NURSE_FOLLOW_UP_FORM = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
 # nurse's outreach event (team CL North): nurse, the team's manager, admins.
 EVENT_PAGE = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
 EVENT_WRITE = every(HIDDEN, nurse=WRITE, manager=WRITE, admin=WRITE)
@@ -207,8 +209,14 @@ EXPECTED: dict[str, Row] = {
     "outreach:follow_up_complete": Row(
         get=GET_ONLY, post=MSL_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.msl_follow_up.pk}
     ),
-    "outreach:follow_up_snooze": Row(post=NURSE_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}),
-    "outreach:follow_up_reassign": Row(post=NURSE_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}),
+    "outreach:follow_up_snooze": Row(
+        get=NURSE_FOLLOW_UP_FORM, post=NURSE_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
+    "outreach:follow_up_reassign": Row(
+        get=NURSE_FOLLOW_UP_FORM, post=NURSE_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
+    # Whom a follow-up can be handed to: everyone signed in has their own team (scoped by the queryset).
+    "outreach:lookup_assignees": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
     "outreach:notifications": Row(get=SIGNED_IN),
     "outreach:bell": Row(get=SIGNED_IN, post=GET_ONLY),
     # Notifications are personal: nobody else, not even an admin, reads or marks them.
@@ -231,6 +239,8 @@ EXPECTED: dict[str, Row] = {
     "reporting:msl": Row(get=MEDICAL_SIDE),
     "reporting:clinical": Row(get=PHI_SIDE),
     "reporting:export": Row(get=PHI_SIDE, kwargs=lambda w: {"key": "referral_funnel"}),
+    # The dashboards' person filter: managers and admins (the queryset keeps their own teams).
+    "reporting:lookup_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
 }
 
 
