@@ -126,8 +126,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
-            # {% load ui %}: form fields and per-row URLs built in Python (liaison_crm/ui_tags.py).
-            "libraries": {"ui": "liaison_crm.ui_tags"},
         },
     },
 ]

@@ -138,7 +138,9 @@ class User:
             self.call("case page", "GET", f"/patients/cases/{self.rng.choice(self.targets)}/")
         elif roll < 0.85:
             case = self.rng.choice(self.targets)
-            page = self.call("case page", "GET", f"/patients/cases/{case}/")
+            self.call("case page", "GET", f"/patients/cases/{case}/")
+            # The add forms load when their <details> opens; without htmx, the page with it open.
+            page = self.call("communication form", "GET", f"/patients/cases/{case}/forms/communication/")
             if page is not None:
                 path = f"/patients/cases/{case}/communications/"
                 fields = form_fields(page.body, path)
