@@ -241,9 +241,9 @@ class InsightReviewForm(CrispyMixin, forms.Form):
     card = False  # the review queue's card: one line, small
 
     @classmethod
-    def for_card(cls, insight: Insight) -> InsightReviewForm:
+    def for_card(cls, insight: Insight, data=None) -> InsightReviewForm:
         """The form of one card of the review queue: ids of its own, as a page has many cards."""
-        form = cls(auto_id=f"review-{insight.pk}-%s")
+        form = cls(data, auto_id=f"review-{insight.pk}-%s")
         form.card = True
         form.label_class = "small"
         return form

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import manager_required, medical_affairs_required
 from liaison_crm.pagination import paginate
@@ -47,8 +47,6 @@ def insight_review_queue(request: HttpRequest) -> HttpResponse:
             "title": "Insight review queue",
             "page_obj": page,
             "filter": filterset,
-            # Each card's review form, with ids of its own (the queue shows many cards).
-            "cards": [(insight, InsightReviewForm.for_card(insight)) for insight in page],
         },
     )
 
@@ -112,9 +110,12 @@ def insight_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def insight_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: move the insight along. GET: the review card's note field, loaded when it opens."""
     insight = _insight_for(request, pk)
+    if request.method == "GET":
+        return render(request, "physicians/_review_note.html", {"review_form": InsightReviewForm.for_card(insight)})
     form = InsightReviewForm(request.POST)
     form.is_valid()
     error = None
@@ -132,7 +133,8 @@ def insight_transition(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             REVIEW_CARD,
-            {"insight": insight, "error": error, "review_form": InsightReviewForm.for_card(insight)},
+            # A refused review keeps what was typed, its note field shown.
+            {"insight": insight, "error": error, "review_form": InsightReviewForm.for_card(insight, request.POST)},
             status=422 if error else 200,
         )
     if error:

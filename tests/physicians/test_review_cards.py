@@ -82,11 +82,15 @@ def test_the_queue_shows_new_and_under_review_insights_oldest_first(manager, cap
     assert 'data-confirm="Close this insight without action?"' in card
 
 
-def test_each_card_posts_its_own_review_with_its_own_labelled_note(manager, captor, client_for):
+def test_each_card_posts_its_own_review_and_loads_its_own_labelled_note(manager, captor, client_for):
     insights = InsightFactory.create_batch(3, captured_by=captor)
-    response = client_for(manager).get(QUEUE)
+    client = client_for(manager)
+    response = client.get(QUEUE)
     html = response.content.decode()
     token = str(response.context["csrf_token"])
+    # The queue renders no note field: each card's loads when its "Review note" is opened.
+    assert "<textarea" not in html
+    notes = set()
     for insight in insights:
         card = element(html, f"insight-{insight.pk}")
         url = reverse("physicians:insight_transition", args=[insight.pk])
@@ -95,10 +99,21 @@ def test_each_card_posts_its_own_review_with_its_own_labelled_note(manager, capt
             in card
         )
         assert card.count('name="csrfmiddlewaretoken"') == 1 and token
+        assert re.search(rf'<details[^>]*hx-get="{url}"[^>]*hx-trigger="toggle once"', card)
+        field = client.get(url, HTTP_HX_REQUEST="true").content.decode()
         note = f"review-{insight.pk}-note"
-        assert re.search(rf'<label\s+for="{note}"[^>]*>\s*Review note', card)
-        assert re.search(rf'<textarea name="note"[^>]*id="{note}"', card)
-    assert len(set(re.findall(r'<textarea[^>]*id="([^"]+)"', html))) == 3  # no id twice on the page
+        assert re.search(rf'<label\s+for="{note}"[^>]*>\s*Review note', field)
+        assert re.search(rf'<textarea name="note"[^>]*id="{note}"', field)
+        notes.add(note)
+    assert len(notes) == 3  # no id twice on the page, whichever notes are opened
+
+
+def test_the_note_field_is_for_the_managers_of_the_insight_s_team(manager, other_manager, msl, captor, client_for):
+    insight = InsightFactory(captured_by=captor)
+    url = reverse("physicians:insight_transition", args=[insight.pk])
+    assert client_for(manager).get(url).status_code == 200
+    assert client_for(other_manager).get(url).status_code == 404
+    assert client_for(msl).get(url).status_code == 403
 
 
 def test_a_review_action_answers_with_the_card_as_the_queue_shows_it(manager, captor, client_for):
@@ -111,10 +126,12 @@ def test_a_review_action_answers_with_the_card_as_the_queue_shows_it(manager, ca
     alert = re.search(r'<div class="alert alert-danger py-1 small" role="alert">[^<]*</div>', refused.content.decode())
     assert alert and "An insight that is new cannot be moved to" in alert[0]
     alert = alert[0]
-    # The same card (one partial), the error added.
+    # The same card (one partial), the error added and its note field shown, ready for the note.
+    shown = re.search(r'<div class="col-md-8">.*?</textarea>\s*</div>\s*</div>', refused.content.decode(), re.S)[0]
+    folded = re.search(r'<details class="col-md-8 mb-3 review-note".*?</details>', in_queue, re.S)[0]
     assertHTMLEqual(
-        TOKEN.sub(r"\1\2", refused.content.decode().replace(alert, "")),
-        TOKEN.sub(r"\1\2", in_queue),
+        TOKEN.sub(r"\1\2", refused.content.decode().replace(alert, "").replace(shown, "")),
+        TOKEN.sub(r"\1\2", in_queue.replace(folded, "")),
     )
 
     moved = _transition(client, insight, "under_review")
@@ -125,9 +142,10 @@ def test_a_review_action_answers_with_the_card_as_the_queue_shows_it(manager, ca
     assert _buttons(html) == [("actioned", "Actioned"), ("closed", "Close")]
     assert "alert-danger" not in html
 
-    refused = _transition(client, insight, "actioned")  # without a review note
+    refused = _transition(client, insight, "actioned", "   ")  # without a review note
     assert refused.status_code == 422
     assert "Write a review note" in refused.content.decode()
+    assert re.search(rf'<textarea name="note"[^>]*id="review-{insight.pk}-note"', refused.content.decode())
 
     actioned = _transition(client, insight, "actioned", "Sent to the medical team")
     html = actioned.content.decode()

@@ -123,6 +123,8 @@ EXPECTED: dict[str, Row] = {
     "physicians:insight_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.insight.pk}),
     "physicians:insight_edit": Row(get=AUTHOR_ONLY, post=AUTHOR_WRITE, kwargs=lambda w: {"pk": w.insight.pk}),
     "physicians:insight_transition": Row(
+        # GET: a review card's note field, loaded when it opens.
+        get=every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN),
         post=every(
             WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN
         ),
