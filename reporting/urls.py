@@ -9,5 +9,6 @@ urlpatterns = [
     path("msl/", views.msl_dashboard, name="msl"),
     path("clinical/", views.clinical_dashboard, name="clinical"),
     path("export/<slug:key>.csv", views.export_csv, name="export"),
+    path("widgets/<slug:key>/table/", views.widget_table, name="widget_table"),
     path("lookups/people/", lookups.DASHBOARD_PEOPLE.as_view(), name="lookup_people"),
 ]

@@ -73,15 +73,28 @@ def clinical_dashboard(request: HttpRequest) -> HttpResponse:
     return _render_page(request, "clinical")
 
 
-@require_GET
-def export_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
-    """Every table of the dashboards as CSV, with the same filters, streamed row by row."""
+def _widget_in_scope(request: HttpRequest, key: str):
     widget = REGISTRY.get(key)
     if widget is None:
         raise Http404("No such report.")
     scope, _form = resolve_scope(request.user, request.GET)
     if not widget.visible_to(scope):
         raise PermissionDenied("Your role does not have access to this report.")
+    return widget, scope
+
+
+@require_GET
+def widget_table(request: HttpRequest, key: str) -> HttpResponse:
+    """A chart's figures as a table, with the same filters: what its "Table of these figures"
+    loads when opened (the widget's data comes from the cache the dashboard filled)."""
+    widget, scope = _widget_in_scope(request, key)
+    return render(request, "reporting/widgets/table.html", {"w": widget.render_context(scope, table=True)})
+
+
+@require_GET
+def export_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
+    """Every table of the dashboards as CSV, with the same filters, streamed row by row."""
+    widget, scope = _widget_in_scope(request, key)
     filename = f"{key}_{scope.date_from:%Y-%m-%d}_{scope.date_to:%Y-%m-%d}.csv"
     rows = ([cell.value for cell in row] for row in widget.export_rows(scope))
     return csv_response(filename, widget.columns, rows)

@@ -126,18 +126,24 @@ class Widget:
         """Every row for the CSV (no page limit), computed fresh with the same filters."""
         return self.rows(self.fetch(scope, limit=None), scope)
 
-    def render_context(self, scope: ReportScope) -> dict:
+    def render_context(self, scope: ReportScope, *, table: bool = False) -> dict:
+        """What a widget's card shows. A chart's table of figures is not built on the dashboard
+        (it loads when its "Table of these figures" opens: `table=True`, views.widget_table):
+        the MSL dashboard's charts alone had 1,600 table cells."""
         data = self.data(scope)
-        rows = list(self.rows(data, scope))
+        chart = self.chart(data, scope)
+        rows = list(self.rows(data, scope)) if table or chart is None else None
         return {
             "widget": self,
             "data": data,
             "rows": rows,
-            "chart": self.chart(data, scope),
+            "chart": chart,
             "chart_id": f"chart-data-{self.key}",
+            # Something to show: the table's rows, or the chart's bars.
+            "has_data": bool(rows) if rows is not None else bool(chart["labels"]),
             "stats": self.stats(data, scope),
             "more_url": self.more_url(scope),
-            "truncated": self.limit is not None and len(rows) >= self.limit,
+            "truncated": rows is not None and self.limit is not None and len(rows) >= self.limit,
         }
 
 

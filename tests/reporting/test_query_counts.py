@@ -20,10 +20,11 @@ pytestmark = pytest.mark.django_db
 # that request first.
 BASE = 4 + 1
 
-# One query per widget of the page (widgets.PAGES), two for referrers × engagement.
-# referrers × engagement (referrals, then interactions), silent KOLs, follow-ups, funnel, KOL
+# One query per widget of the page (widgets.PAGES), more for the two that name what they count.
+# referrers × engagement (referrals per physician, the top ones' names, their interactions),
+# silent KOLs, follow-ups (counts per owner and team, the owners, the teams), funnel, KOL
 # coverage, per MSL, inquiries, caseload
-OVERVIEW = BASE + 9
+OVERVIEW = BASE + 12
 # per week, per MSL, coverage, not reached, by theme, by status, newest, inquiries, training,
 # enrolment, sites
 MSL = BASE + 11

@@ -168,6 +168,25 @@ def test_referrers_engagement_joins_referrals_with_msl_interactions(world, manag
     assert list(selectors.referrers_engagement(scope_for(manager), limit=5)) == rows
 
 
+def test_the_top_referrers_are_cut_in_the_tables_order_ties_by_name(world, manager, nurse):
+    """The page's top rows are counted per physician id, then named: at the cut, physicians with
+    as many referrals and admissions come in name order, as the CSV (one ordered query) has them."""
+    from tests.factories import CaseFactory, PhysicianFactory
+
+    from .factories import ago
+
+    tied = [PhysicianFactory(last_name=name) for name in ("Zeta", "Alpha", "Mu")]
+    for physician in tied:
+        for _ in range(2):
+            CaseFactory(assigned_liaison=nurse, referral_physician=physician, referral_received_at=ago(3))
+    every_row = list(selectors.referrers_engagement(scope_for(manager)))
+    zeta, alpha, mu = tied
+    # world.p1 has as many referrals and more admissions; world.p3 fewer referrals.
+    assert [r["physician_id"] for r in every_row] == [world.p1.pk, alpha.pk, mu.pk, zeta.pk, world.p3.pk]
+    for limit in (1, 2, 3, 4, 5, 50):
+        assert list(selectors.referrers_engagement(scope_for(manager), limit=limit)) == every_row[:limit], limit
+
+
 def test_silent_kol_institutions(world, manager):
     rows = list(selectors.silent_kol_institutions(scope_for(manager)))
     assert [r["physician_id"] for r in rows] == [world.p2.pk]  # Institution B referred nothing
@@ -179,6 +198,11 @@ def test_follow_ups_per_person(world, manager, msl, nurse):
         (msl.pk, 2, 1, 1),
         (nurse.pk, 1, 1, 0),
     ]
+    assert [(r["name"], r["role"]) for r in rows] == [
+        (msl.get_full_name(), "Medical Science Liaison"),
+        (nurse.get_full_name(), "Clinical liaison"),
+    ]
+    assert all(r["team"] for r in rows)
 
 
 def test_admin_sees_every_team(world, admin_user):

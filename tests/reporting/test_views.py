@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -264,8 +265,50 @@ def test_charts_carry_json_data_and_a_table_fallback(world, client_for, manager)
     assert '<script id="chart-data-referral_funnel" type="application/json">' in html
     assert 'data-chart="chart-data-referral_funnel"' in html
     funnel = widget_html(response, "referral_funnel")
-    assert "<details" in funnel and "<table" in funnel
+    # The table of the chart's figures is not on the page: it loads when its <details> opens.
+    table_url = reverse("reporting:widget_table", args=["referral_funnel"]) + "?range=30d"
+    assert "<table" not in funnel
+    assert re.search(rf'<details[^>]*hx-get="{re.escape(table_url)}"[^>]*hx-trigger="toggle once"', funnel)
     assert "<script>" not in html  # no inline code
+
+
+def test_a_charts_table_of_figures_is_the_widgets_rows_with_the_same_filters(
+    world, client_for, manager, django_assert_num_queries
+):
+    client = client_for(manager)
+    client.get(CLINICAL_PAGE, {"range": "30d"})  # fills the widgets' cache, as opening the page does
+    url = reverse("reporting:widget_table", args=["referral_funnel"])
+    with django_assert_num_queries(4):  # session, user, session update, managed teams: the data is cached
+        response = client.get(url, {"range": "30d"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="table-responsive">')
+    page = client.get(CLINICAL_PAGE, {"range": "30d"})
+    funnel = next(w for w in page.context["widgets"] if w["widget"].key == "referral_funnel")
+    rows = list(funnel["widget"].rows(funnel["data"], page.context["scope"]))
+    heads = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r'<th scope="row"[^>]*>(.*?)</th>', html)]
+    assert heads == [str(row[0].value) for row in rows] and len(heads) >= 5
+
+
+def test_a_charts_table_of_figures_keeps_to_the_users_scope(world, client_for, msl, nurse, other_manager):
+    url = reverse("reporting:widget_table", args=["referral_funnel"])
+    assert client_for(msl).get(url).status_code == 403  # a clinical figure
+    assert client_for(nurse).get(reverse("reporting:widget_table", args=["no_such_widget"])).status_code == 404
+    # Another team's case is not counted in the other manager's table.
+    assert client_for(other_manager).get(url, {"range": "30d"}).status_code == 200
+
+
+def test_drill_links_follow_the_script_prefix(world, client_for, manager):
+    from django.urls import set_script_prefix
+
+    from reporting.links import list_url
+
+    assert list_url("physicians:interactions", msl=3) == "/physicians/interactions/?msl=3"
+    try:
+        set_script_prefix("/crm/")
+        assert list_url("physicians:interactions", msl=3) == "/crm/physicians/interactions/?msl=3"
+    finally:
+        set_script_prefix("/")
 
 
 # --- cache ----------------------------------------------------------------------------------

@@ -241,6 +241,7 @@ EXPECTED: dict[str, Row] = {
     "reporting:msl": Row(get=MEDICAL_SIDE),
     "reporting:clinical": Row(get=PHI_SIDE),
     "reporting:export": Row(get=PHI_SIDE, kwargs=lambda w: {"key": "referral_funnel"}),
+    "reporting:widget_table": Row(get=PHI_SIDE, post=every(NOT_ALLOWED), kwargs=lambda w: {"key": "referral_funnel"}),
     # The dashboards' person filter: managers and admins (the queryset keeps their own teams).
     "reporting:lookup_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
 }
