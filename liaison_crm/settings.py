@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "physicians",
     "patients",
     "reporting",
+    "documents",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "liaison_crm.input_guard.RejectNulInQueryStringMiddleware",
+    # Before CSRF, the first to read request.POST: uploaded files keep their names as sent.
+    "documents.uploads.KeepUploadNamesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -308,15 +312,77 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+
+# --- Documents (PHI: medical records, consents, insurance cards, letters) ---------------------
+# The default storage holds them under random keys and nothing serves it: no URL maps MEDIA_URL,
+# every download goes through documents.views (scoped, audited). Local files under MEDIA_ROOT
+# by default; S3-compatible object storage (django-storages) when a bucket or STORAGE_URL is set,
+# so several web servers share one store.
+DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 20)
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Written files and folders are for the server's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+
+def s3_storage_options(url: str) -> dict:
+    """S3Storage options from STORAGE_URL: `s3://KEY:SECRET@BUCKET` (AWS; `?region=` optional) or
+    `s3+http://KEY:SECRET@HOST:PORT/BUCKET` / `s3+https://...` (any S3-compatible server).
+    `?location=prefix/` puts the keys under a prefix."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    scheme = parts.scheme.lower()
+    options = {
+        "access_key": unquote(parts.username or "") or None,
+        "secret_key": unquote(parts.password or "") or None,
+        "region_name": query.get("region") or None,
+        "location": query.get("location", ""),
+    }
+    if scheme == "s3":
+        options["bucket_name"] = parts.hostname
+    elif scheme in ("s3+http", "s3+https"):
+        options["endpoint_url"] = f"{scheme.removeprefix('s3+')}://{parts.hostname}" + (
+            f":{parts.port}" if parts.port else ""
+        )
+        options["bucket_name"] = parts.path.strip("/")
+    else:
+        raise ImproperlyConfigured(f"STORAGE_URL={url!r}: use s3://, s3+http:// or s3+https://.")
+    if not options["bucket_name"]:
+        raise ImproperlyConfigured(f"STORAGE_URL={url!r} names no bucket.")
+    return options
+
+
+STORAGE_URL = env.str("STORAGE_URL", default="")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if STORAGE_URL:
+    _document_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options(STORAGE_URL)}
+elif AWS_STORAGE_BUCKET_NAME:
+    _document_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+        },
+    }
+else:
+    _document_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if _document_storage["BACKEND"].startswith("storages."):
+    # Private objects (no public ACL), reached only through signed requests by the server itself;
+    # a key is never reused.
+    _document_storage["OPTIONS"].update({"default_acl": None, "querystring_auth": True, "file_overwrite": False})
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _document_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-MEDIA_ROOT = BASE_DIR / "media"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

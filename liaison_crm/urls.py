@@ -16,6 +16,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("outreach/", include("outreach.urls")),
     path("reporting/", include("reporting.urls")),
+    path("documents/", include("documents.urls")),
     path("admin/", admin.site.urls),
 ]
 

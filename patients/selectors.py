@@ -12,6 +12,7 @@ from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from documents.models import Document
 from liaison_crm.dates import day_start
 
 from . import conf
@@ -196,8 +197,13 @@ def phi_content_types() -> list[ContentType]:
 
 
 def audit_entries(user, filters: AuditFilters) -> QuerySet[LogEntry]:
-    """Who viewed or changed which patient: entries about PHI models within the user's teams."""
-    qs = LogEntry.objects.filter(content_type__in=[ct.pk for ct in phi_content_types()])
+    """Who viewed or changed which patient: entries about PHI models within the user's teams, and
+    about a case's documents (filed, downloaded, previewed, entered in error; an inquiry's
+    documents name no patient and are not PHI)."""
+    qs = LogEntry.objects.filter(
+        Q(content_type__in=[ct.pk for ct in phi_content_types()])
+        | Q(content_type=ContentType.objects.get_for_model(Document), additional_data__has_key="patient_id")
+    )
     scope = user.scope_team_ids
     if scope is not None:
         qs = qs.filter(additional_data__team_id__in=list(scope))

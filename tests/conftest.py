@@ -31,6 +31,12 @@ def _fast_and_eager(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Uploaded documents (the default storage, under MEDIA_ROOT) go to the test's own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(_fast_and_eager):
     from django.core.cache import cache
 
