@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "liaison_crm", "outreach", "patients", "physicians", "reporting"]
+APPS = ["accounts", "documents", "liaison_crm", "outreach", "patients", "physicians", "reporting"]
 FORBIDDEN = re.compile(r"<(tr|td|th|input|select|option|textarea)\b|form-control|form-select", re.IGNORECASE)
 
 

@@ -199,7 +199,7 @@ DETAILS = [
     (_profile, BASE + 9),
     (_interaction, BASE + 3),  # interaction (+physician, msl, team, site); products; insights
     (_insight, BASE + 1),  # insight (+physician, product, captor, reviewer, interaction, team)
-    (_inquiry, BASE + 2),  # inquiry (+physician, product, owner, team); follow-ups
+    (_inquiry, BASE + 3),  # inquiry (+physician, product, owner, team); follow-ups; documents
     (_training, BASE + 3),  # session (+trainer, team); attendees; products
     (_trial, BASE + 2),  # trial (+product); sites (+institution, PI)
     (_site, BASE + 1),  # site (+trial, product, institution, PI)
