@@ -7,6 +7,11 @@ to the last / or \\ and every non-printable character. This middleware (placed b
 CsrfViewMiddleware, which is the first to read request.POST) has multipart requests parsed by the
 same parser, which also records each file's name as sent: `upload.raw_name`. Nothing else about
 parsing changes, and the sanitised name stays what Django and storage ever see.
+
+A part whose headers exceed Django's 1 KB limit (a file name of a thousand characters or more) makes
+Django's parser give up, and the request would be a bare 400. Here the fields read until then (the
+CSRF token comes first) are kept, no file, and `request.upload_refusal` says why, so the upload
+form can show the reason like any other refusal.
 """
 
 from __future__ import annotations
@@ -14,15 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParser
-from django.utils.datastructures import ImmutableList
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.datastructures import ImmutableList, MultiValueDict
+
+NAME_TOO_LONG = (
+    "A file was refused: its name is far too long (over a thousand characters; at most 200 are allowed). "
+    "Rename it and upload it again."
+)
 
 
 class NameKeepingParser(MultiPartParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.raw_names: list[tuple[str, str]] = []  # (the name Django keeps, the name as sent), in order
+        self.refusal: str | None = None
 
     def sanitize_file_name(self, file_name):
         cleaned = super().sanitize_file_name(file_name)
@@ -32,7 +43,16 @@ class NameKeepingParser(MultiPartParser):
         return cleaned
 
     def parse(self):
-        post, files = super().parse()
+        try:
+            post, files = super().parse()
+        except MultiPartParserError as exc:
+            if "header size" not in str(exc):
+                raise
+            # The fields parsed before the oversized part (MultiPartParser fills _post as it reads).
+            post = getattr(self, "_post", None) or QueryDict(mutable=True)
+            post._mutable = False
+            self.refusal = NAME_TOO_LONG
+            return post, MultiValueDict()
         pending = list(self.raw_names)
         for field in files:
             for upload in files.getlist(field):
@@ -49,7 +69,10 @@ def _parse_keeping_names(request: HttpRequest, META, post_data):
     request.upload_handlers = ImmutableList(
         request.upload_handlers, warning="You cannot alter upload handlers after the upload has been processed."
     )
-    return NameKeepingParser(META, post_data, request.upload_handlers, request.encoding).parse()
+    parser = NameKeepingParser(META, post_data, request.upload_handlers, request.encoding)
+    result = parser.parse()
+    request.upload_refusal = parser.refusal
+    return result
 
 
 class KeepUploadNamesMiddleware:
@@ -60,6 +83,11 @@ class KeepUploadNamesMiddleware:
         if request.method == "POST" and request.content_type == "multipart/form-data":
             request.parse_file_upload = lambda META, post_data: _parse_keeping_names(request, META, post_data)
         return self.get_response(request)
+
+
+def upload_refusal(request: HttpRequest) -> str | None:
+    """Why the request's files could not be read at all (see above), or None."""
+    return getattr(request, "upload_refusal", None)
 
 
 def sent_name(upload) -> str:

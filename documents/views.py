@@ -27,6 +27,7 @@ from . import selectors, services
 from .choices import CASE_KINDS, CONSENT_KINDS, COVERAGE_KINDS, INQUIRY_KINDS, DocumentKind
 from .forms import EnteredInErrorForm, UploadForm
 from .models import Document
+from .uploads import upload_refusal
 
 # What a served document may do in a browser: nothing (no script, no plugin, no same origin).
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
@@ -131,6 +132,9 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     (?consent=<id> / ?coverage=<id>). Refused: 422, the form with each file's reason; nothing stored."""
     case = case_to_change(request, pk)
     consent, coverage, wrong = _attachment(case, request.POST if request.method == "POST" else request.GET)
+    if request.method == "POST" and not (consent or coverage or wrong):
+        # The upload page's action names it too (?consent=): it survives a body that could not be read.
+        consent, coverage, wrong = _attachment(case, request.GET)
     if wrong and request.method == "GET":
         raise Http404(wrong)
     kinds = CONSENT_KINDS if consent else COVERAGE_KINDS if coverage else CASE_KINDS
@@ -144,10 +148,10 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "documents/upload.html", {**page_ctx, "form": form})
 
     form = UploadForm(request.POST, request.FILES, kinds=kinds)
-    if wrong:
+    if wrong or upload_refusal(request):
         status = 422
         form.is_valid()
-        form.add_error(None, wrong)
+        form.add_error("files" if upload_refusal(request) else None, upload_refusal(request) or wrong)
     else:
         status = save_form(
             form,
@@ -211,12 +215,17 @@ def inquiry_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "documents/inquiry_upload.html", {**page_ctx, "form": UploadForm(kinds=INQUIRY_KINDS)})
     form = UploadForm(request.POST, request.FILES, kinds=INQUIRY_KINDS)
-    status = save_form(
-        form,
-        lambda data: services.upload_documents(
-            by=request.user, uploads=data["files"], kind=data["kind"], title=data["title"], inquiry=inquiry
-        ),
-    )
+    if upload_refusal(request):
+        status = 422
+        form.is_valid()
+        form.add_error("files", upload_refusal(request))
+    else:
+        status = save_form(
+            form,
+            lambda data: services.upload_documents(
+                by=request.user, uploads=data["files"], kind=data["kind"], title=data["title"], inquiry=inquiry
+            ),
+        )
     if status is None:
         if request.htmx:
             return render(request, "documents/_inquiry_section.html", {"docs": inquiry_section(request, inquiry)})

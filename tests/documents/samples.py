@@ -129,6 +129,15 @@ def upload(name: str, content: bytes, content_type: str = "application/octet-str
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
+class Sent(io.BytesIO):
+    """A file for Django's test client to send under exactly this name (an UploadedFile would cut
+    a name to 255 characters before it is sent; a browser sends it whole)."""
+
+    def __init__(self, name: str, content: bytes):
+        super().__init__(content)
+        self.name = name
+
+
 def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
     """A multipart body written by hand, so a file name can carry what Django's test client would
     strip (a path): (body, content type)."""

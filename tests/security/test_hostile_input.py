@@ -455,3 +455,64 @@ def test_nul_characters_everywhere_are_refused_cleanly(world):
         elif response.status_code in REFUSALS and _counts() != before:
             failures.append(f"POST {url}: refused but wrote")
     assert not failures, failures
+
+
+# --- files: every upload form ---------------------------------------------------------------------
+
+
+def _upload_forms(world: World) -> dict[str, tuple[str, str, dict, bool]]:
+    """Every form that takes files: (role, URL, its other fields, sent by htmx)."""
+    case_url = reverse("documents:upload", args=[world.case.pk])
+    return {
+        "case page": ("nurse", case_url, {"doc-kind": "medical_record"}, True),
+        "consent": ("nurse", case_url, {"doc-kind": "signed_consent", "doc-consent": world.consent.pk}, False),
+        "coverage": ("nurse", case_url, {"doc-kind": "insurance_card", "doc-coverage": world.coverage.pk}, False),
+        "inquiry answer": (
+            "msl",
+            reverse("documents:inquiry_upload", args=[world.inquiry.pk]),
+            {"doc-kind": "inquiry_response"},
+            True,
+        ),
+    }
+
+
+def _hostile_files():
+    from tests.documents import samples
+
+    return [
+        ("virus.pdf", samples.exe, "it is a program"),
+        ("page.html", samples.html, "it is HTML or other markup, which can carry script"),
+        ("logo.svg", samples.svg, "it is SVG, which can carry script"),
+        ("empty.pdf", lambda: b"", "the file is empty (0 bytes)"),
+        ("big.pdf", samples.oversized, "it is 25.0 MB, over the limit of 20 MB"),
+        ("broken.pdf", samples.broken_pdf, "it is not a readable PDF"),
+        ("bomb.png", samples.png_bomb, "the image is too large to open safely"),
+        ("scan.pdf.exe", samples.pdf, "double extension"),
+        # Over Django's 1 KB limit on a part's headers: the parser stops (documents.uploads says why).
+        ("x" * 9_996 + ".pdf", samples.pdf, "its name is far too long"),
+    ]
+
+
+HOSTILE_FILE_IDS = ["exe", "html", "svg", "empty", "25mb", "broken-pdf", "bomb", "double-ext", "long-name"]
+UPLOAD_FORMS = ["case page", "consent", "coverage", "inquiry answer"]
+
+
+@pytest.mark.parametrize("index", range(len(HOSTILE_FILE_IDS)), ids=HOSTILE_FILE_IDS)
+@pytest.mark.parametrize("form", UPLOAD_FORMS)
+def test_hostile_files_are_refused_by_every_upload_form_with_the_reason(world, form, index, settings):
+    import html as html_lib
+    from pathlib import Path
+
+    from tests.documents import samples
+
+    assert settings.DOCUMENT_MAX_MB == 20
+    name, make, reason = _hostile_files()[index]
+    role, url, fields, htmx = _upload_forms(world)[form]
+    before = _counts()
+    stored = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = _client(world, role).post(url, {**fields, "doc-files": [samples.Sent(name, make())]}, **headers)
+    assert response.status_code == 422, response.content.decode()[:300]
+    assert reason in html_lib.unescape(response.content.decode())
+    assert _counts() == before
+    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == stored

@@ -324,3 +324,61 @@ def test_a_training_cannot_be_moved_to_another_team_by_editing(w):
     w.training.refresh_from_db()
     assert (w.training.title, w.training.team_id) == ("Cardiolex launch", w.users["msl"].team_id)
     assert Team.objects.filter(pk=w.training.team_id, kind=Team.Kind.MEDICAL_AFFAIRS).exists()
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def _upload(w, role: str, url: str, **fields):
+    from tests.documents import samples
+
+    data = {"doc-kind": "signed_consent", "doc-files": [samples.upload("signed.pdf", samples.pdf())], **fields}
+    return client(w, role).post(url, data)
+
+
+def test_a_document_cannot_be_filed_on_another_cases_consent_or_coverage(w):
+    from documents.models import Document
+
+    before = Document.objects.count()
+    url = f"/documents/cases/{w.case.pk}/upload/"
+    assert _upload(w, "nurse", url, **{"doc-consent": w.other_consent.pk}).status_code == 422
+    assert (
+        _upload(w, "nurse", url, **{"doc-kind": "insurance_card", "doc-coverage": w.other_coverage.pk}).status_code
+        == 422
+    )
+    assert client(w, "nurse").get(url, {"consent": w.other_consent.pk}).status_code == 404
+    assert client(w, "nurse").get(url, {"coverage": w.other_coverage.pk}).status_code == 404
+    # Nor on another team's case, whatever the consent.
+    other = f"/documents/cases/{w.other_case.pk}/upload/"
+    assert _upload(w, "nurse", other, **{"doc-consent": w.other_consent.pk}).status_code == 404
+    assert _upload(w, "manager", other).status_code == 404
+    assert Document.objects.count() == before
+
+
+def test_another_teams_document_cannot_be_read_or_marked_in_error(w):
+    from documents import services
+    from tests.documents import samples
+
+    (theirs,) = services.upload_documents(
+        by=w.users["nurse_other"], uploads=[samples.upload("x.png", samples.png())], kind="other", case=w.other_case
+    )
+    for path in ("download", "preview", "thumbnail", "entered-in-error"):
+        for role in ("nurse", "manager", "msl"):
+            assert client(w, role).get(f"/documents/{theirs.pk}/{path}/").status_code == 404, (path, role)
+    response = client(w, "manager").post(f"/documents/{theirs.pk}/entered-in-error/", {f"error{theirs.pk}-reason": "x"})
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert not theirs.is_entered_in_error
+
+
+def test_an_inquiry_letter_cannot_be_filed_on_another_teams_inquiry(w):
+    from documents.models import Document
+    from tests.documents import samples
+    from tests.factories import MedicalInquiryFactory
+
+    theirs = MedicalInquiryFactory(physician=w.physician, owner=w.users["msl_other"])
+    data = {"doc-kind": "inquiry_response", "doc-files": [samples.upload("r.pdf", samples.pdf())]}
+    before = Document.objects.count()
+    assert client(w, "msl").post(f"/documents/inquiries/{theirs.pk}/upload/", data).status_code == 404
+    assert client(w, "manager").post(f"/documents/inquiries/{theirs.pk}/upload/", data).status_code == 404
+    assert Document.objects.count() == before

@@ -79,6 +79,10 @@ NURSE_FOLLOW_UP_FORM = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
 EVENT_PAGE = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
 EVENT_WRITE = every(HIDDEN, nurse=WRITE, manager=WRITE, admin=WRITE)
 GET_ONLY = every(NOT_ALLOWED)
+# A case's document (its bytes, preview, thumbnail, "entered in error"): Document.visible_to finds
+# none for an MSL or another team, so 404 for them all.
+CASE_DOCUMENT = every(OK, msl=HIDDEN, msl_other=HIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
+CASE_DOCUMENT_WRITE = every(WRITE, msl=HIDDEN, msl_other=HIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
 
 
 def case(w: World) -> dict:
@@ -244,7 +248,38 @@ EXPECTED: dict[str, Row] = {
     "reporting:widget_table": Row(get=PHI_SIDE, post=every(NOT_ALLOWED), kwargs=lambda w: {"key": "referral_funnel"}),
     # The dashboards' person filter: managers and admins (the queryset keeps their own teams).
     "reporting:lookup_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
+    # Documents (issue 16). The case page's Documents section (htmx; without it, back to the case page).
+    "documents:case_documents": Row(
+        get=every(302, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN),
+        post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN),
+        kwargs=case,
+    ),
+    "documents:upload": Row(get=CASE_PAGE, post=CASE_WRITE, kwargs=case),
+    "documents:inquiry_upload": Row(get=MA_PAGE, post=MA_WRITE, kwargs=lambda w: {"pk": w.inquiry.pk}),
+    "documents:download": Row(get=CASE_DOCUMENT, post=GET_ONLY, kwargs=lambda w: {"pk": w.document.pk}),
+    "documents:preview": Row(get=CASE_DOCUMENT, post=GET_ONLY, kwargs=lambda w: {"pk": w.document.pk}),
+    "documents:thumbnail": Row(get=CASE_DOCUMENT, post=GET_ONLY, kwargs=lambda w: {"pk": w.document.pk}),
+    "documents:entered_in_error": Row(
+        get=CASE_DOCUMENT, post=CASE_DOCUMENT_WRITE, kwargs=lambda w: {"pk": w.document.pk}
+    ),
 }
+
+
+@pytest.mark.django_db
+def test_an_inquirys_documents_are_for_its_medical_affairs_team_only():
+    """The matrix's document rows are a case's; an inquiry's response letter is the other way round."""
+    world = build_world()
+    url = reverse("documents:download", kwargs={"pk": world.inquiry_document.pk})
+    expected = every(OK, msl_other=HIDDEN, nurse=HIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
+    failures = []
+    for role in ROLES:
+        client = Client()
+        if role != "anonymous":
+            client.force_login(world.users[role])
+        response = client.get(url)
+        if not _status_matches(expected[role], response):
+            failures.append(f"GET {url} as {role}: expected {expected[role]}, got {response.status_code}")
+    assert not failures, "\n".join(failures)
 
 
 def walk(patterns, prefix: str = "", namespace: str | None = None) -> Iterator[tuple[str, str]]:

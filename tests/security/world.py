@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from accounts.models import Team, User
+from documents import services as document_services
 from outreach.models import CalendarFeed, Notification, OutreachEvent
 from patients.models import Consent, InsuranceCoverage, Medication
 from physicians.models import (
@@ -118,4 +119,20 @@ def build_world() -> World:
         ),
     )
     world.event.referrals.add(case)
+    # Documents (issue 16): an insurance card on the case's coverage, a response letter on the inquiry.
+    from tests.documents import samples
+
+    (world.objects["document"],) = document_services.upload_documents(
+        by=users["nurse"],
+        uploads=[samples.upload("card.png", samples.png())],
+        kind="insurance_card",
+        case=case,
+        coverage=world.coverage,
+    )
+    (world.objects["inquiry_document"],) = document_services.upload_documents(
+        by=users["msl"],
+        uploads=[samples.upload("response.pdf", samples.pdf())],
+        kind="inquiry_response",
+        inquiry=world.inquiry,
+    )
     return world
