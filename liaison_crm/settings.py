@@ -352,28 +352,30 @@ def s3_storage_options(url: str) -> dict:
     return options
 
 
+def s3_storage(options: dict) -> dict:
+    """The STORAGES entry of an S3 bucket: private objects (no public ACL), read only by the server
+    itself through signed requests; a key is never reused."""
+    private = {"default_acl": None, "querystring_auth": True, "file_overwrite": False}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**options, **private}}
+
+
 STORAGE_URL = env.str("STORAGE_URL", default="")
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if STORAGE_URL:
-    _document_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options(STORAGE_URL)}
+    _document_storage = s3_storage(s3_storage_options(STORAGE_URL))
 elif AWS_STORAGE_BUCKET_NAME:
-    _document_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
+    _document_storage = s3_storage(
+        {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "location": env.str("AWS_LOCATION", default=""),
-        },
-    }
+        }
+    )
 else:
     _document_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-if _document_storage["BACKEND"].startswith("storages."):
-    # Private objects (no public ACL), reached only through signed requests by the server itself;
-    # a key is never reused.
-    _document_storage["OPTIONS"].update({"default_acl": None, "querystring_auth": True, "file_overwrite": False})
 
 STORAGES = {
     "default": _document_storage,
