@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
 
@@ -58,6 +59,12 @@ class UploadForm(_Crispy, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k, DocumentKind(k).label) for k in kinds]
         self.fields["files"].help_text = f"{ALLOWED}; up to {settings.DOCUMENT_MAX_MB} MB each, {MAX_FILES} at once."
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-sm-5"), Column("title", css_class="col-sm-7")),
+            "files",
+            "consent",
+            "coverage",
+        )
         if len(kinds) == 1:
             self.fields["kind"].initial = kinds[0]
 
