@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,6 +39,8 @@ def bench_environ(url: str) -> dict[str, str]:
             "AXES_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
             "CONN_MAX_AGE": "600",
+            # The documents bench/load.py files (the default storage), out of the checkout's media/.
+            "MEDIA_ROOT": os.environ.get("BENCH_MEDIA_ROOT", str(Path(tempfile.gettempdir()) / "liaison-bench-media")),
             "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
     )

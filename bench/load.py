@@ -16,6 +16,7 @@ import sys
 import time
 from array import array
 from dataclasses import dataclass, field
+from pathlib import Path
 from random import Random
 
 # The name pools live with the demo's (bench/run.py reads them from here too).
@@ -1037,6 +1038,56 @@ def load_follow_ups(world: World, scale: float, copier, log: Progress) -> int:
     return n_due
 
 
+def load_documents(log: Progress, count: int = 20) -> int:
+    """`count` documents on one case of the demo nurse (not the case page's own case): rows and
+    small files through the documents service, as an upload stores them (random keys, digests,
+    thumbnails), for the case_documents page."""
+    import shutil
+
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import User
+    from bench.measure import nurse_case
+    from documents import services
+    from documents.choices import DocumentKind
+    from patients.models import Case
+
+    # The previous load's files went with its database.
+    for folder in ("documents", "thumbnails"):
+        shutil.rmtree(Path(settings.MEDIA_ROOT) / folder, ignore_errors=True)
+    nurse = User.objects.get(username="nurse")
+    case_id = nurse_case(nurse, exclude=nurse_case(nurse)) or nurse_case(nurse)
+    if case_id is None:
+        log("documents: the nurse has no case; none filed")
+        return 0
+    case = Case.objects.select_related("patient").get(pk=case_id)
+    pdf, png = _document_files()
+    kinds = [DocumentKind.MEDICAL_RECORD, DocumentKind.INSURANCE_CARD, DocumentKind.REFERRAL_PACKET]
+    for i in range(count):
+        content, name = (png, f"scan {i + 1}.png") if i % 2 else (pdf, f"record {i + 1}.pdf")
+        upload = SimpleUploadedFile(name, content)
+        services.upload_documents(by=nurse, uploads=[upload], kind=kinds[i % len(kinds)], case=case)
+    log(f"documents: {count} on case {case_id}")
+    return count
+
+
+def _document_files() -> tuple[bytes, bytes]:
+    """A one-page PDF (pypdf) and a small PNG (Pillow)."""
+    import io
+
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    png = io.BytesIO()
+    Image.new("RGB", (600, 400), (230, 230, 240)).save(png, "PNG")
+    return pdf.getvalue(), png.getvalue()
+
+
 # --- orchestration -----------------------------------------------------------------------------
 
 BIG_MODELS = (
@@ -1134,6 +1185,7 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
         for definition in index_defs:
             cur.execute(definition)
         reset_sequences(cur, tables)
+    n_documents = load_documents(log)
     log("indexes rebuilt; VACUUM ANALYZE")
     with connection.cursor() as cur:
         # As autovacuum would leave a live database: statistics, and the visibility map that
@@ -1148,6 +1200,7 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
         "interactions": world.n_interactions,
         "cases": world.n_cases,
         "follow_ups_due": n_due,
+        "documents": n_documents,
         "now": world.now,
     }
 

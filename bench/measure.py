@@ -34,6 +34,20 @@ def pct(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def nurse_case(nurse, exclude: int | None = None) -> int | None:
+    """A case of `nurse`, as far along as possible (the case page's anchor), other than `exclude`."""
+    from patients.models import Case
+
+    for stage in ("admitted", "accepted", "evaluating", "referred", "discharged"):
+        qs = Case.objects.filter(assigned_liaison=nurse, stage=stage)
+        if exclude is not None:
+            qs = qs.exclude(pk=exclude)
+        case_id = qs.order_by("id").values_list("id", flat=True).first()
+        if case_id:
+            return case_id
+    return None
+
+
 def anchors() -> dict[str, object]:
     """Values for the {placeholders} of bench/pages.py, found on the loaded data."""
     from django.conf import settings
@@ -55,13 +69,14 @@ def anchors() -> dict[str, object]:
         .values_list("physician_id", flat=True)
         .first()
     ) or Physician.objects.order_by("id").values_list("id", flat=True).first()
-    case_id = None
-    for stage in ("admitted", "accepted", "evaluating", "referred", "discharged"):
-        case_id = (
-            Case.objects.filter(assigned_liaison=nurse, stage=stage).order_by("id").values_list("id", flat=True).first()
-        )
-        if case_id:
-            break
+    case_id = nurse_case(nurse)
+    # The case bench/load.py gave 20 documents (another of nurse's cases, so the case page stays as it was).
+    documents_case_id = (
+        Case.objects.filter(assigned_liaison=nurse, documents__isnull=False)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
     n_phys = Physician.objects.count()
     return {
         "today": today.isoformat(),
@@ -69,6 +84,7 @@ def anchors() -> dict[str, object]:
         "cutoff_90d": (today - timedelta(days=90)).isoformat(),
         "long_physician": long_physician,
         "case_id": case_id or 0,
+        "documents_case_id": documents_case_id or 0,
         "deep_page": max(1, int(n_phys / settings.PAGE_SIZE * 0.9)),
         # The admin changelist shows 100 rows a page: the page at the same offset.
         "admin_deep_page": max(1, int(n_phys / 100 * 0.9)),

@@ -3,7 +3,8 @@
 One declarative table, so URLs can be adjusted when the feature apps land. `{name}` in a path is
 filled from the anchors the harness computes on the loaded data (bench/run.py `anchors()`):
   today, year_ago, cutoff_90d (YYYY-MM-DD), long_physician (the physician with the longest
-  timeline, owned by `msl`), case_id (a case of `nurse`, as far along as possible), deep_page
+  timeline, owned by `msl`), case_id (a case of `nurse`, as far along as possible),
+  documents_case_id (another case of `nurse`, with the 20 documents bench/load.py files), deep_page
   (90% down the whole physician list), msl_team, cl_team (ids of the demo users' teams), msl_id,
   nurse_id (user ids).
 A page whose URL answers 404 is reported "missing" (not built yet, or its URL changed here);
@@ -153,6 +154,8 @@ PAGES: tuple[Page, ...] = (
     ),
     Page("worklist_manager", "Case worklist (manager)", "/patients/", "manager", "list", admin="/admin/patients/case/"),
     Page("case", "Case page", "/patients/cases/{case_id}/", "nurse", "detail"),
+    # The same page for a case with 20 documents (bench/load.py files them): one query more, at any number.
+    Page("case_documents", "Case page with 20 documents", "/patients/cases/{documents_case_id}/", "nurse", "detail"),
     Page(
         "follow_ups",
         "Follow-ups page",
