@@ -404,3 +404,15 @@ def test_services_are_what_the_views_call(case, nurse):
         services.upload_documents(
             by=UserFactory(role="msl"), uploads=[samples.upload("a.pdf", samples.pdf())], kind="other", case=case
         )
+
+
+def test_an_inquiry_letter_entered_in_error_leaves_the_inquiry_page(inquiry, msl, msl_teammate, client_for):
+    letter = file_on_inquiry(inquiry, msl, name="Draft letter.pdf")
+    url = reverse("documents:entered_in_error", args=[letter.pk])
+    response = client_for(msl_teammate).post(url, {f"error{letter.pk}-reason": "Draft sent by mistake"}, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#inquiry-documents"
+    assert "Draft letter" not in response.content.decode()
+    assert Document.objects.get(pk=letter.pk).entered_in_error_by == msl_teammate
+    page = client_for(msl).get(reverse("physicians:inquiry_detail", args=[inquiry.pk])).content.decode()
+    assert "Draft letter" not in page and "No response letter filed yet." in page
