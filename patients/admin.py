@@ -1,7 +1,10 @@
-"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits)."""
+"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits); every page
+that shows patient data writes one ACCESS entry (patients/audit.py), as the application's do."""
 
 from django.contrib import admin
 
+from . import audit
+from .choices import AccessKind
 from .models import (
     Case,
     CaseTransition,
@@ -15,7 +18,43 @@ from .models import (
 )
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
+class PhiAccessLogAdmin(admin.ModelAdmin):
+    """Logs what a changelist, change (or view) page, history or delete confirmation showed: the
+    changelist's page of rows in one entry, a record's page in one entry about it. A POST that
+    saves and redirects shows nothing and logs nothing (the change is audited by django-auditlog)."""
+
+    def audit_shown(self, objs: list) -> list[audit.Shown]:
+        """(patient, case, team) of each object shown. A case's record by default: every
+        changelist below select_related its case."""
+        return audit.case_records_shown(objs)
+
+    def _log(self, request, response, key: str):
+        context = getattr(response, "context_data", None) or {}
+        if key == "cl":
+            cl = context.get("cl")
+            if cl is not None:
+                rows = list(cl.result_list)  # the page the template shows, read once (cached)
+                label = f"Admin {self.model._meta.verbose_name_plural}: {len(rows)} rows"
+                audit.record_access(request, AccessKind.ADMIN, self.audit_shown(rows), model=self.model, label=label)
+        elif context.get(key) is not None:
+            obj = context[key]
+            audit.record_access(request, AccessKind.ADMIN, self.audit_shown([obj]), instance=obj)
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._log(request, super().changelist_view(request, extra_context), "cl")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._log(request, super().change_view(request, object_id, form_url, extra_context), "original")
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self._log(request, super().history_view(request, object_id, extra_context), "object")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._log(request, super().delete_view(request, object_id, extra_context), "object")
+
+
+class NoDeleteAdmin(PhiAccessLogAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -36,6 +75,9 @@ class PatientAdmin(NoDeleteAdmin):
     list_select_related = []
     show_full_result_count = False
 
+    def audit_shown(self, objs):
+        return audit.patients_shown(objs)
+
 
 @admin.register(Case)
 class CaseAdmin(NoDeleteAdmin):
@@ -45,6 +87,9 @@ class CaseAdmin(NoDeleteAdmin):
     list_select_related = ["patient", "assigned_liaison", "team"]
     raw_id_fields = ["patient", "assigned_liaison", "referral_physician", "referral_institution", "created_by"]
     show_full_result_count = False
+
+    def audit_shown(self, objs):
+        return audit.cases_shown(objs)
 
 
 @admin.register(CaseTransition)
@@ -75,7 +120,7 @@ class EvaluationAdmin(NoDeleteAdmin):
 
 
 @admin.register(Medication)
-class MedicationAdmin(admin.ModelAdmin):
+class MedicationAdmin(PhiAccessLogAdmin):
     list_display = ["name", "dose", "route", "frequency", "reconciled", "case"]
     list_filter = ["reconciled", "route"]
     search_fields = ["name", "case__patient__mrn"]
@@ -84,7 +129,7 @@ class MedicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(InsuranceCoverage)
-class InsuranceCoverageAdmin(admin.ModelAdmin):
+class InsuranceCoverageAdmin(PhiAccessLogAdmin):
     list_display = ["payer", "plan", "member_id", "authorization_status", "verified_at", "case"]
     list_filter = ["authorization_status", "is_primary"]
     search_fields = ["payer", "member_id", "case__patient__mrn"]

@@ -87,3 +87,17 @@ class CommParties(models.TextChoices):
     LIAISON_FAMILY = "liaison_family", "Liaison – family"
     LIAISON_PROVIDER = "liaison_provider", "Liaison – provider"
     PROVIDER_PATIENT = "provider_patient", "Provider – patient"
+
+
+class AccessKind(models.TextChoices):
+    """What kind of page, fragment or file showed patient data: an ACCESS entry's `kind`
+    (patients/audit.py), and the audit page's filter."""
+
+    CASE = "case", "Case page"
+    FRAGMENT = "fragment", "Part of a case page"
+    PATIENT = "patient", "Patient page"
+    REFERRAL = "referral", "Referral form for a known patient"
+    WORKLIST = "worklist", "Worklist"
+    PRINT = "print", "Hand-over print"
+    EXPORT = "export", "CSV export"
+    ADMIN = "admin", "Django admin"

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditlog.signals import accessed
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .. import selectors, services
+from .. import audit, selectors, services
+from ..choices import AccessKind
 from ..forms import AssignForm, EligibilityForm
 from ..models import Case
 
@@ -32,11 +32,10 @@ def case_to_change(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def log_access(instance, team_id: int | None = None) -> None:
-    """An ACCESS entry (actor from AuditlogMiddleware) each time PHI is shown."""
-    if team_id is not None:
-        instance.audit_team_id = team_id
-    accessed.send(sender=instance.__class__, instance=instance)
+def log_access(request: HttpRequest, case: Case, kind: str = AccessKind.CASE, instance=None) -> None:
+    """The request's one ACCESS entry (patients/audit.py) for a response that shows this case: its
+    page, its print, a part of it (`instance`: the record a fragment is about, else the case)."""
+    audit.record_access(request, kind, audit.cases_shown([case]), instance=instance or case)
 
 
 def error_text(exc: ValidationError) -> str:
@@ -98,7 +97,7 @@ class OpenForm:
 def case_page(request: HttpRequest, pk: int, status: int = 200, **extra) -> HttpResponse:
     """The case page, `extra` added to its context; showing it is a PHI access, logged."""
     case = case_for(request, pk, detail=True)
-    log_access(case)
+    log_access(request, case)
     return render(request, "patients/case_detail.html", case_context(request, case, **extra), status=status)
 
 

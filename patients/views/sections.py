@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import phi_required
 
 from .. import services
+from ..choices import AccessKind
 from ..forms import (
     CommunicationForm,
     ConsentAddForm,
@@ -41,6 +42,7 @@ from .common import (
     case_to_change,
     changed,
     error_text,
+    log_access,
     save_form,
 )
 
@@ -49,6 +51,7 @@ from .common import (
 
 def _evaluation_response(request, case, status=200, eligibility_form=None, error=None):
     case = case_for(request, case.pk, detail=True)
+    log_access(request, case, AccessKind.FRAGMENT)
     evaluation = getattr(case, "evaluation", None)
     ctx = case_context(request, case, evaluation_error=error)
     if eligibility_form is not None:
@@ -181,6 +184,7 @@ SECTIONS: dict[str, Section] = {
 
 def _section(request, pk: int, section: Section, status: int = 200, **extra) -> HttpResponse:
     case = case_for(request, pk, detail=True)
+    log_access(request, case, AccessKind.FRAGMENT)
     response = render(request, section.template, case_context(request, case, **extra), status=status)
     return changed(response) if status == 200 else response
 
@@ -225,6 +229,7 @@ def section_edit(request: HttpRequest, pk: int, item_pk: int, kind: str) -> Http
             response["HX-Retarget"] = f"#{section.name}"
             response["HX-Reswap"] = "outerHTML"
             return response
+    log_access(request, case, AccessKind.FRAGMENT, instance=item)
     return render(request, section.edit_template, {"case": case, "item": item, "form": form}, status=status)
 
 

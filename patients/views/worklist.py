@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.roles import phi_required
 from liaison_crm.pagination import paginate
 
-from .. import selectors, services
+from .. import audit, selectors, services
+from ..choices import AccessKind
 from ..filters import CaseFilter
 from ..forms import ReferralForm
 from ..models import Case, Patient
@@ -36,6 +37,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
         if not groups or groups[-1]["stage"] != case.stage:
             groups.append({"stage": case.stage, "label": case.get_stage_display(), "cases": []})
         groups[-1]["cases"].append(case)
+    # One entry for the page: its filter and search (the query string), the cases it lists.
+    n = len(page.object_list)
+    audit.record_access(
+        request, AccessKind.WORKLIST, audit.cases_shown(page.object_list), model=Case, label=f"Worklist: {n} cases"
+    )
     return render(
         request,
         "patients/worklist.html",
@@ -57,6 +63,11 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             if not patient_id.isdigit():  # ?patient=abc is a missing patient, not a 500
                 raise Http404("No such patient.")
             existing = get_object_or_404(Patient.objects.visible_to(user), pk=int(patient_id))
+            # The form opens with the patient's demographics filled in: logged under the teams
+            # through which this user sees the patient.
+            teams = Case.objects.visible_to(user).filter(patient=existing).values_list("team_id", flat=True)
+            shown = [(existing.pk, None, team_id) for team_id in sorted(set(teams))] or [(existing.pk, None, None)]
+            audit.record_access(request, AccessKind.REFERRAL, shown, instance=existing)
             initial = {f: getattr(existing, f) for f in ReferralForm.PATIENT_FIELDS}
             initial["use_patient"] = existing.pk
             form = ReferralForm(user=user, initial=initial)

@@ -40,14 +40,15 @@ def test_worklist_query_count(rows, nurse, consent_form, client_for, django_asse
     client = client_for(nurse)
     client.get(reverse("patients:worklist"))  # warm caches (content types)
     # + the cases of the page (patient, liaison, evaluation, referral sources joined), their
-    #   consents (+form), their coverages. The liaison picker renders no options until one is
-    #   chosen (it used to list every liaison of the team: one query).
-    with django_assert_num_queries(PER_REQUEST + 3):
+    #   consents (+form), their coverages, the audit ACCESS insert (one for the page, whatever its
+    #   rows). The liaison picker renders no options until one is chosen (it used to list every
+    #   liaison of the team: one query).
+    with django_assert_num_queries(PER_REQUEST + 4):
         response = client.get(reverse("patients:worklist"), {"scope": "team"})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
     # A chosen liaison: + that liaison, looked up by the filter (validation) and again by the
     #   picker (its label).
-    with django_assert_num_queries(PER_REQUEST + 5):
+    with django_assert_num_queries(PER_REQUEST + 6):
         response = client.get(reverse("patients:worklist"), {"scope": "team", "liaison": nurse.pk})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
@@ -58,8 +59,8 @@ def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, cl
     client = client_for(manager)
     client.get(reverse("patients:worklist"))
     # + managed teams (scope), the cases of the page, consents (+form), coverages, the team
-    #   filter's choices (a handful of teams: a plain select)
-    with django_assert_num_queries(PER_REQUEST + 5):
+    #   filter's choices (a handful of teams: a plain select), the audit ACCESS insert
+    with django_assert_num_queries(PER_REQUEST + 6):
         response = client.get(reverse("patients:worklist"))
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
