@@ -11,7 +11,15 @@ from liaison_crm.widgets import LookupSelect
 from physicians.lookups import INSTITUTIONS, PHYSICIANS
 from physicians.models import Institution, Physician
 
-from .choices import AuthorizationStatus, ConsentStatus, DeclineReason, DischargeDisposition, Eligibility, SignedBy
+from .choices import (
+    AccessKind,
+    AuthorizationStatus,
+    ConsentStatus,
+    DeclineReason,
+    DischargeDisposition,
+    Eligibility,
+    SignedBy,
+)
 from .lookups import AUDIT_PEOPLE, audit_people
 from .models import Case, Communication, ConsentForm, InsuranceCoverage, Medication, Patient
 
@@ -371,6 +379,7 @@ class AuditFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
     )
+    kind = forms.ChoiceField(choices=[("", "Any page"), *AccessKind.choices], required=False, label="Viewed on")
     date_from = forms.DateField(required=False, widget=DATE, label="From")
     date_to = forms.DateField(required=False, widget=DATE, label="To")
 

@@ -189,6 +189,7 @@ class AuditFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     action: int | None = None
+    kind: str | None = None  # choices.AccessKind: which page, fragment, export or admin page
 
 
 def phi_content_types() -> list[ContentType]:
@@ -198,13 +199,20 @@ def phi_content_types() -> list[ContentType]:
 def audit_entries(user, filters: AuditFilters) -> QuerySet[LogEntry]:
     """Who viewed or changed which patient: entries about PHI models within the user's teams."""
     qs = LogEntry.objects.filter(content_type__in=[ct.pk for ct in phi_content_types()])
+    # An entry about one team or patient names it as team_id / patient_id; an access entry
+    # about several (a worklist page, an export) lists them as keys (patients/audit.py).
     scope = user.scope_team_ids
     if scope is not None:
-        qs = qs.filter(additional_data__team_id__in=list(scope))
+        teams = [str(pk) for pk in scope]
+        qs = qs.filter(Q(additional_data__team_id__in=list(scope)) | Q(additional_data__teams__has_any_keys=teams))
     if filters.user:
         qs = qs.filter(actor_id=filters.user)
     if filters.patient:
-        qs = qs.filter(additional_data__patient_id=filters.patient)
+        qs = qs.filter(
+            Q(additional_data__patient_id=filters.patient) | Q(additional_data__patients__has_key=str(filters.patient))
+        )
+    if filters.kind:
+        qs = qs.filter(action=LogEntry.Action.ACCESS, additional_data__kind=filters.kind)
     if filters.action is not None:
         qs = qs.filter(action=filters.action)
     # Ranges on the indexed timestamp, not a date() of it.
