@@ -182,6 +182,10 @@ class ContactConsent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.get_status_display()} ({self.recorded_on})"
 
+    def get_additional_data(self) -> dict:
+        # The audit entries of a change name the physician and channel (django-auditlog).
+        return {"physician_id": self.physician_id, "channel": self.channel}
+
 
 class ProductQuerySet(models.QuerySet):
     def visible_to(self, user) -> ProductQuerySet:
@@ -263,6 +267,9 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} with {self.physician} on {self.occurred_at:%Y-%m-%d}"
 
+    def get_additional_data(self) -> dict:
+        return {"physician_id": self.physician_id, "team_id": self.team_id}
+
     def clean(self) -> None:
         if self.off_label_discussed and not self.unsolicited_request:
             raise ValidationError(
@@ -323,6 +330,9 @@ class Insight(models.Model):
     def __str__(self) -> str:
         return f"{self.get_theme_display()} insight from {self.physician}"
 
+    def get_additional_data(self) -> dict:
+        return {"physician_id": self.physician_id, "team_id": self.team_id}
+
 
 class MedicalInquiryQuerySet(models.QuerySet):
     def visible_to(self, user) -> MedicalInquiryQuerySet:
@@ -378,6 +388,9 @@ class MedicalInquiry(models.Model):
 
     def __str__(self) -> str:
         return f"Inquiry from {self.physician} ({self.get_status_display()})"
+
+    def get_additional_data(self) -> dict:
+        return {"physician_id": self.physician_id, "team_id": self.team_id}
 
     @property
     def is_overdue(self) -> bool:

@@ -63,11 +63,18 @@ def _recompute_last_interaction(physician_id: int) -> None:
 def set_consent(
     *, physician: Physician, channel: str, status: str, recorded_on: dt.date | None = None
 ) -> ContactConsent:
-    consent, _ = ContactConsent.objects.get_or_create(physician=physician, channel=channel)
-    consent.status = status
-    consent.recorded_on = recorded_on or timezone.localdate()
-    consent.full_clean()
-    consent.save()
+    recorded_on = recorded_on or timezone.localdate()
+    ContactConsent(physician=physician, channel=channel, status=status, recorded_on=recorded_on).full_clean(
+        validate_unique=False, validate_constraints=False
+    )
+    # A channel's first consent is created with what was recorded, so its audit history starts
+    # there (not with the default "granted" and then a change).
+    consent, created = ContactConsent.objects.select_for_update().get_or_create(
+        physician=physician, channel=channel, defaults={"status": status, "recorded_on": recorded_on}
+    )
+    if not created:
+        consent.status, consent.recorded_on = status, recorded_on
+        consent.save()
     return consent
 
 
