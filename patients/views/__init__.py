@@ -1,15 +1,14 @@
 """Patient and case pages. Thin: scope through `visible_to`, call a service or selector, render.
 
 MSLs never reach any of these (403, `phi_required`); a record outside the user's teams is a 404.
-Every response that shows patient data writes one ACCESS entry to the audit log (../audit.py).
+Every view of a patient or case page writes an ACCESS entry to the audit log.
 
-One module an entity: the worklist and new referrals, its CSV export, the case page and its
-transitions, the case's sections edited in place, the patient record, the audit log.
+One module an entity: the worklist and new referrals, the case page and its transitions, the
+case's sections edited in place, the patient record, the audit log.
 """
 
 from .audit import audit
 from .cases import case_assign, case_detail, case_edit, case_print, case_transition, stage_bar
-from .export import worklist_export
 from .patient import patient_detail, patient_edit
 from .sections import case_form, checklist_item, eligibility, section_add, section_edit
 from .worklist import referral_new, worklist
@@ -31,5 +30,4 @@ __all__ = [
     "section_edit",
     "stage_bar",
     "worklist",
-    "worklist_export",
 ]
