@@ -1,7 +1,7 @@
 """Patient and case pages. Thin: scope through `visible_to`, call a service or selector, render.
 
 MSLs never reach any of these (403, `phi_required`); a record outside the user's teams is a 404.
-Every view of a patient or case page writes an ACCESS entry to the audit log.
+Every response that shows patient data writes one ACCESS entry to the audit log (../audit.py).
 
 One module an entity: the worklist and new referrals, the case page and its transitions, the
 case's sections edited in place, the patient record, the audit log.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -36,6 +37,15 @@ def log_access(request: HttpRequest, case: Case, kind: str = AccessKind.CASE, in
     """The request's one ACCESS entry (patients/audit.py) for a response that shows this case: its
     page, its print, a part of it (`instance`: the record a fragment is about, else the case)."""
     audit.record_access(request, kind, audit.cases_shown([case]), instance=instance or case)
+
+
+def log_cases_access(request: HttpRequest, cases: QuerySet[Case], kind: str = AccessKind.EXPORT) -> int:
+    """One ACCESS entry for a file of cases (the worklist export): it lists every case and
+    patient of `cases`, read in one query before the file streams, while the request (and so the
+    actor) is at hand. Returns how many cases it names."""
+    shown = list(cases.order_by().values_list("patient_id", "pk", "team_id"))
+    audit.record_access(request, kind, shown, model=Case, label=f"{AccessKind(kind).label}: {len(shown)} cases")
+    return len(shown)
 
 
 def error_text(exc: ValidationError) -> str:
