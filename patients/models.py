@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .choices import (
@@ -21,6 +22,7 @@ from .choices import (
     SignedBy,
     Stage,
 )
+from .matching import PhoneDigits
 
 
 def _phi_scope(qs: models.QuerySet, user, team_field: str) -> models.QuerySet:
@@ -76,6 +78,11 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name"]
         indexes = [
             models.Index(fields=["last_name", "first_name", "date_of_birth"], name="patient_name_dob_idx"),
+            # The three branches of the duplicate check (services.find_duplicates), so that it
+            # reads a few index entries rather than every patient.
+            models.Index(Upper("mrn"), name="patient_upper_mrn_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(PhoneDigits("phone"), name="patient_phone_digits_idx"),
         ]
 
     def __str__(self) -> str:

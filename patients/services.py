@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.contrib.postgres.search import TrigramSimilarity
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Concat
 from django.utils import timezone
 
+from . import matching
 from .choices import (
     PRE_ADMISSION_STAGES,
     AuthorizationStatus,
@@ -94,25 +108,136 @@ def _refuse(action: str, missing: Iterable[str]) -> None:
 # --- referral ------------------------------------------------------------------------------------
 
 
-def find_duplicates(*, user, mrn: str, first_name: str, last_name: str, date_of_birth) -> dict:
-    """Likely duplicates of a new patient. Outside the user's scope only the MRN clash is told."""
-    result: dict = {"mrn_patient": None, "mrn_exists_elsewhere": False, "same_person": []}
+@dataclass
+class Duplicates:
+    """What a new referral may duplicate, as the user may be told it.
+
+    `mrn_patient` and `candidates` are patients the user may see, each candidate with its
+    `match_reasons` and (with `mrn_patient`) its `open_cases` of the user's teams. Of a patient
+    the user may not see, only that one exists: `mrn_exists_elsewhere` (the MRN is taken) and
+    `elsewhere` (a likely duplicate in another team). No field of theirs leaves this function.
+    """
+
+    mrn_patient: Patient | None = None
+    mrn_exists_elsewhere: bool = False
+    candidates: list[Patient] = field(default_factory=list)
+    elsewhere: bool = False
+
+    @property
+    def mrn_taken(self) -> bool:
+        return self.mrn_patient is not None or self.mrn_exists_elsewhere
+
+    @property
+    def likely(self) -> bool:
+        return bool(self.candidates) or self.elsewhere
+
+    def errors(self) -> dict[str, list[str]]:
+        if self.mrn_patient is not None:
+            return {"mrn": ["A patient with this MRN already exists: use that patient record below."]}
+        if self.mrn_exists_elsewhere:
+            return {"mrn": ["A patient with this MRN already exists."]}
+        if self.candidates:
+            message = (
+                "A patient on file may be the same person (a similar name and birth date, or the same phone "
+                "number). Use that record, or confirm this is a different person."
+            )
+        else:
+            message = (
+                "A possible match for this patient exists in another team. If it is the same person, enter "
+                "their MRN to add this referral to that record; otherwise confirm this is a different person."
+            )
+        return {NON_FIELD_ERRORS: [message]}
+
+
+class DuplicatePatientError(ValidationError):
+    """A new patient that may already be on file: nothing was written; `duplicates` says why."""
+
+    def __init__(self, duplicates: Duplicates):
+        super().__init__(duplicates.errors())
+        self.duplicates = duplicates
+
+
+def find_duplicates(
+    *, user, mrn: str, first_name: str, last_name: str, date_of_birth: dt.date | None, phone: str = ""
+) -> Duplicates:
+    """The patients a new referral may duplicate (see patients/matching.py for what matches).
+
+    Two queries whatever the number of candidates: one reads the matching patients of every team,
+    each marked visible or not, and one the open cases of those the user may see. On PostgreSQL
+    the names are compared in the query (pg_trgm); elsewhere in Python over the rows whose birth
+    date is near. Each branch of the match has its index (MRN, birth date, phone digits).
+    """
+    if not user.is_authenticated or not user.sees_phi:
+        raise PermissionDenied("Only clinical liaisons and managers may take referrals.")
+    found = Duplicates()
     mrn = (mrn or "").strip()
+    name = f"{(first_name or '').strip()} {(last_name or '').strip()}".strip()
+    near = matching.birth_date_variants(date_of_birth) if name and date_of_birth else {}
+    digits = matching.phone_digits(phone)
+    if len(digits) < matching.MIN_PHONE_DIGITS:
+        digits = ""
+    in_sql = _names_compared_in_sql()
+
+    qs = Patient.objects.annotate(
+        digits=matching.PhoneDigits("phone"),
+        visible=Exists(Patient.objects.visible_to(user).filter(pk=OuterRef("pk"))),
+        same_mrn=ExpressionWrapper(Q(mrn__iexact=mrn), output_field=BooleanField()) if mrn else Value(False),
+    )
+    match = Q()
     if mrn:
-        existing = Patient.objects.filter(mrn__iexact=mrn).first()
-        if existing is not None:
-            if Patient.objects.visible_to(user).filter(pk=existing.pk).exists():
-                result["mrn_patient"] = existing
+        match |= Q(mrn__iexact=mrn)
+    if near and in_sql:
+        qs = qs.annotate(name_similarity=TrigramSimilarity(Concat("first_name", Value(" "), "last_name"), name))
+        match |= Q(date_of_birth__in=near, name_similarity__gte=matching.NAME_SIMILARITY)
+    elif near:
+        match |= Q(date_of_birth__in=near)
+    if digits:
+        match |= Q(digits=digits)
+    if not match:
+        return found
+    order = ["-same_mrn", "-name_similarity", "pk"] if near and in_sql else ["-same_mrn", "pk"]
+    limit = matching.MAX_CANDIDATES if in_sql else matching.FALLBACK_ROWS
+
+    rows = list(qs.filter(match).order_by(*order)[:limit])
+    if near and not in_sql:  # the fallback: what pg_trgm would have computed, in the same order
+        for patient in rows:
+            patient.name_similarity = matching.trigram_similarity(patient.full_name, name)
+        rows.sort(key=lambda patient: (not patient.same_mrn, -patient.name_similarity, patient.pk))
+
+    for patient in rows:
+        if patient.same_mrn:
+            if patient.visible:
+                found.mrn_patient = patient
             else:
-                result["mrn_exists_elsewhere"] = True
-    if first_name and last_name and date_of_birth:
-        result["same_person"] = list(
-            Patient.objects.visible_to(user)
-            .filter(first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip())
-            .filter(date_of_birth=date_of_birth)
-            .exclude(mrn__iexact=mrn)[:5]
-        )
-    return result
+                found.mrn_exists_elsewhere = True
+            continue
+        reasons = []
+        born = near.get(patient.date_of_birth)
+        if born is not None and patient.name_similarity >= matching.NAME_SIMILARITY:
+            same_name = patient.full_name.casefold() == name.casefold()
+            reasons += ["same name" if same_name else "similar name", born]
+        if digits and patient.digits == digits:
+            reasons.append("same phone number")
+        if not reasons:
+            continue  # the fallback read a near birth date, but the name is not similar
+        if patient.visible:
+            patient.match_reasons = reasons
+            found.candidates.append(patient)
+        else:
+            found.elsewhere = True
+    found.candidates = found.candidates[: matching.MAX_CANDIDATES]
+
+    shown = [p for p in [found.mrn_patient, *found.candidates] if p is not None]
+    if shown:
+        open_cases = Case.objects.visible_to(user).open().order_by("-referral_received_at", "-pk")
+        prefetch_related_objects(shown, Prefetch("cases", queryset=open_cases, to_attr="open_cases"))
+    return found
+
+
+def _names_compared_in_sql() -> bool:
+    """PostgreSQL compares names with pg_trgm (migration 0004 enables it); other databases fall
+    back to matching.trigram_similarity."""
+    return connection.vendor == "postgresql"
 
 
 @transaction.atomic
@@ -122,8 +247,13 @@ def create_referral(
     case_fields: dict,
     patient_fields: dict | None = None,
     existing_patient: Patient | None = None,
+    confirm_new: bool = False,
 ) -> Case:
-    """Create the case (and the patient unless an existing one is given), stage "referred"."""
+    """Create the case (and the patient unless an existing one is given), stage "referred".
+
+    A new patient whose MRN is taken is refused; one that resembles a patient on file (see
+    find_duplicates) is refused unless `confirm_new` says it is a different person. Either way
+    the DuplicatePatientError carries what was found, for the form to offer."""
     if not by.sees_phi:
         raise PermissionDenied("Only clinical liaisons and managers may take referrals.")
     liaison = case_fields.get("assigned_liaison") or (by if by.is_liaison else None)
@@ -134,7 +264,18 @@ def create_referral(
     if by.is_liaison and liaison.team_id != by.team_id:
         raise ValidationError({"assigned_liaison": "You can assign cases only within your own team."})
     if existing_patient is None:
-        patient = Patient(**(patient_fields or {}))
+        patient_fields = patient_fields or {}
+        duplicates = find_duplicates(
+            user=by,
+            mrn=patient_fields.get("mrn", ""),
+            first_name=patient_fields.get("first_name", ""),
+            last_name=patient_fields.get("last_name", ""),
+            date_of_birth=patient_fields.get("date_of_birth"),
+            phone=patient_fields.get("phone", ""),
+        )
+        if duplicates.mrn_taken or (duplicates.likely and not confirm_new):
+            raise DuplicatePatientError(duplicates)
+        patient = Patient(**patient_fields)
         patient.audit_team_id = liaison.team_id
         patient.full_clean()
         patient.save()

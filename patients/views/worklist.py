@@ -67,8 +67,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         )
 
     form = ReferralForm(request.POST, user=user)
-    dupes: dict = {}
-    status = 422
+    dupes = None
+    shown = None  # the existing patient the form names: only one the user may see
     if form.is_valid():
         data = form.cleaned_data
         use_pk = data.get("use_patient")
@@ -76,27 +76,11 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             existing = Patient.objects.visible_to(user).filter(pk=use_pk).first()
             if existing is None:
                 form.add_error(None, "That patient is not one of your team's patients.")
-        if existing is None and not form.errors:
-            dupes = services.find_duplicates(
-                user=user,
-                mrn=data["mrn"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                date_of_birth=data["date_of_birth"],
-            )
-            if dupes["mrn_patient"] is not None:
-                form.add_error("mrn", "A patient with this MRN already exists: use that patient record below.")
-            elif dupes["mrn_exists_elsewhere"]:
-                if data.get("use_mrn_patient"):
-                    existing = Patient.objects.get(mrn__iexact=data["mrn"].strip())
-                else:
-                    form.add_error("mrn", "A patient with this MRN already exists.")
-            elif dupes["same_person"] and not data.get("confirm_new"):
-                form.add_error(
-                    None,
-                    "A patient with the same name and date of birth already exists. Use that record, or confirm "
-                    "this is a different person.",
-                )
+            shown = existing
+        elif data.get("use_mrn_patient"):
+            # Offered when the MRN is taken by a patient of another team: the referral joins
+            # that record, of which the form shows nothing.
+            existing = Patient.objects.filter(mrn__iexact=data["mrn"].strip()).first()
         if not form.errors:
             try:
                 case = services.create_referral(
@@ -104,7 +88,11 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                     case_fields=form.case_data(),
                     patient_fields=None if existing else form.patient_data(),
                     existing_patient=existing,
+                    confirm_new=data.get("confirm_new", False),
                 )
+            except services.DuplicatePatientError as exc:
+                dupes = exc.duplicates
+                apply_errors(form, exc)
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -113,6 +101,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "patients/referral_form.html",
-        {"title": "New referral", "form": form, "dupes": dupes, "existing": existing},
-        status=status,
+        {"title": "New referral", "form": form, "dupes": dupes, "existing": shown},
+        status=422,
     )

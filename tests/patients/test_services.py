@@ -417,7 +417,8 @@ def test_find_duplicates_tells_only_mrn_outside_scope(nurse, other_case):
         last_name=other.last_name,
         date_of_birth=other.date_of_birth,
     )
-    assert found == {"mrn_patient": None, "mrn_exists_elsewhere": True, "same_person": []}
+    # The same name and birth date are the MRN's own patient: told once, as the MRN clash.
+    assert found == services.Duplicates(mrn_exists_elsewhere=True)
 
 
 def test_find_duplicates_in_scope_by_name_and_dob(nurse, case):
@@ -425,7 +426,9 @@ def test_find_duplicates_in_scope_by_name_and_dob(nurse, case):
     found = services.find_duplicates(
         user=nurse, mrn="NEW-1", first_name=p.first_name.upper(), last_name=p.last_name, date_of_birth=p.date_of_birth
     )
-    assert found["same_person"] == [p] and found["mrn_patient"] is None
+    assert found.candidates == [p] and found.mrn_patient is None
+    assert found.candidates[0].match_reasons == ["same name", "same birth date"]
+    assert found.candidates[0].open_cases == [case]
 
 
 def test_case_factory_sanity(nurse):
