@@ -3,7 +3,10 @@ pre-admission work on a case. Every model here is registered with django-auditlo
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -202,10 +205,14 @@ class Evaluation(AuditedCaseChild, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     records_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # What the "Medical records reviewed" tick rests on until the case has its documents.
+    records_review_note = models.TextField("medical records reviewed", blank=True)
     medications_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     medications_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Set with the "Medications reviewed" tick when the patient takes none (none may be listed).
+    no_current_medications = models.BooleanField(default=False)
     treatment_plan_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -279,6 +286,44 @@ class InsuranceCoverage(AuditedCaseChild, models.Model):
 
     def __str__(self) -> str:
         return f"{self.payer} {self.plan}".strip()
+
+    @property
+    def needs_authorization(self) -> bool:
+        return self.authorization_status != AuthorizationStatus.NOT_REQUIRED
+
+    def authorization_valid_on(self, day: dt.date) -> bool:
+        """Approved and in force on `day` (either end of the period may be open)."""
+        return (
+            self.authorization_status == AuthorizationStatus.APPROVED
+            and (self.authorization_valid_from is None or self.authorization_valid_from <= day)
+            and (self.authorization_valid_to is None or day <= self.authorization_valid_to)
+        )
+
+
+class TreatmentPlan(AuditedCaseChild, models.Model):
+    """The plan the "Treatment plan reviewed" tick rests on: one per case."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="treatment_plan")
+    goals = models.TextField()
+    planned_services = models.TextField("planned services or therapies")
+    expected_length_of_stay_days = models.PositiveIntegerField(
+        "expected length of stay (days)", validators=[MinValueValidator(1)]
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expected_length_of_stay_days__gte=1), name="treatment_plan_stay_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Treatment plan of case #{self.case_id}"
 
 
 class ConsentForm(models.Model):

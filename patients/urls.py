@@ -36,4 +36,5 @@ urlpatterns = [
     path("cases/<int:pk>/consents/<int:item_pk>/", views.section_edit, {"kind": "consent"}, name="consent_edit"),
     path("cases/<int:pk>/communications/", views.section_add, {"kind": "communication"}, name="communication_add"),
     path("cases/<int:pk>/follow-ups/", views.section_add, {"kind": "follow_up"}, name="follow_up_add"),
+    path("cases/<int:pk>/treatment-plan/", views.section_add, {"kind": "treatment_plan"}, name="treatment_plan_add"),
 ]

@@ -206,6 +206,7 @@ EXPECTED: dict[str, Row] = {
     ),
     "patients:communication_add": Row(post=CASE_WRITE, kwargs=case),
     "patients:follow_up_add": Row(post=CASE_WRITE, kwargs=case),
+    "patients:treatment_plan_add": Row(post=CASE_WRITE, kwargs=case),
     "outreach:follow_ups": Row(get=SIGNED_IN),
     "outreach:follow_up_create": Row(get=GET_ONLY, post=SIGNED_IN_WRITE),
     "outreach:follow_up_complete": Row(
