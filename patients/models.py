@@ -8,6 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .choices import (
@@ -93,12 +94,47 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class WholeDaysBetween(models.Func):
+    """Whole days (elapsed time, rounded down) from `start` to `end`; NULL when either is NULL."""
+
+    output_field = models.IntegerField()
+    arity = 2
+
+    def _compiled(self, compiler) -> tuple[str, str, tuple]:
+        start, end = self.source_expressions
+        start_sql, start_params = compiler.compile(start)
+        end_sql, end_params = compiler.compile(end)
+        return start_sql, end_sql, (*end_params, *start_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: (end - start) is an interval, its epoch the exact number of seconds.
+        start, end, params = self._compiled(compiler)
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400) AS integer)", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Whole seconds, divided as integers: julianday()'s floating point put an exact three
+        # days at 2.9999999.
+        start, end, params = self._compiled(compiler)
+        return (
+            f"((CAST(strftime('%%s', {end}) AS integer) - CAST(strftime('%%s', {start}) AS integer)) / 86400)",
+            params,
+        )
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
         return _phi_scope(self, user, "team")
 
     def open(self) -> CaseQuerySet:
         return self.filter(stage__in=OPEN_STAGES)
+
+    def with_length_of_stay(self, now: dt.datetime | None = None) -> CaseQuerySet:
+        """`length_of_stay_days`: whole days from admission to discharge, or to `now` while the
+        patient is still admitted (days so far); None before admission. The one definition of
+        length of stay: the case page, the print view, the worklist and the export read it."""
+        now = now or timezone.now()
+        end = Coalesce("discharged_at", models.Value(now, output_field=models.DateTimeField()))
+        return self.annotate(length_of_stay_days=WholeDaysBetween("admitted_at", end))
 
 
 class Case(models.Model):

@@ -66,7 +66,7 @@ def stage_rank():
     return When_(*[When(stage=s, then=Value(i)) for i, s in enumerate(STAGE_ORDER)], output_field=IntegerField())
 
 
-def worklist_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
+def worklist_queryset(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet[Case]:
     """Rows for the worklist: everything a row shows, in a fixed number of queries."""
     related = (
         "patient",
@@ -96,6 +96,7 @@ def worklist_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
                 "medications", queryset=Medication.objects.only("case", "name", "reconciled"), to_attr=MEDICATIONS
             ),
         )
+        .with_length_of_stay(now)
         .annotate(stage_rank=stage_rank())
     )
 
@@ -160,6 +161,7 @@ def case_detail_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
         # The people on the page are shown by name: their other columns (the password hash
         # above all) stay in the database, and the query is a hundred columns shorter.
         .defer(*User.unshown(*people))
+        .with_length_of_stay()
         .prefetch_related(
             # The evaluation and its five reviewers in a query of their own: joined to the case,
             # they made a 13-table join that PostgreSQL took 4-6 ms to plan (0.4 ms to run) on

@@ -7,6 +7,7 @@ app_name = "patients"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("export.csv", views.worklist_export, name="worklist_export"),
     path("referrals/new/", views.referral_new, name="referral_new"),
     path("audit/", views.audit, name="audit"),
     path("lookups/audit-people/", lookups.AUDIT_PEOPLE.as_view(), name="lookup_audit_people"),

@@ -40,7 +40,7 @@ def test_worklist_query_count(rows, nurse, consent_form, client_for, django_asse
     client = client_for(nurse)
     client.get(reverse("patients:worklist"))  # warm caches (content types)
     # + the cases of the page (patient, liaison, evaluation, treatment plan, referral sources
-    #   joined), their consents (+form), their coverages, their
+    #   joined; the length of stay computed), their consents (+form), their coverages, their
     #   medications (the evidence accept_blockers re-checks). The liaison picker renders no
     #   options until one is chosen (it used to list every liaison of the team: one query).
     with django_assert_num_queries(PER_REQUEST + 4):
@@ -97,8 +97,8 @@ def test_case_page_query_count(rows, page, nurse, consent_form, client_for, djan
     case = _case_with_children(nurse, consent_form, rows)
     client = client_for(nurse)
     client.get(reverse(page, args=[case.pk]))
-    # + case (patient, liaison, creator, team, referral sources, treatment plan joined),
-    #   evaluation (+reviewers),
+    # + case (patient, liaison, creator, team, referral sources, treatment plan joined; the
+    #   length of stay computed), evaluation (+reviewers),
     #   medications, coverages (+verifier), consents (+form, explainer), communications (+by),
     #   transitions (+by), the audit ACCESS insert, follow-ups. The add forms load when opened
     #   (patients:case_form), so the case page no longer lists the consent forms for "add a

@@ -168,6 +168,7 @@ EXPECTED: dict[str, Row] = {
         kwargs=lambda w: {"pk": w.physician_import.pk},
     ),
     "patients:worklist": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
+    "patients:worklist_export": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:referral_new": Row(get=PHI_SIDE, post=every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:audit": Row(get=MANAGERS_ONLY),
     "patients:lookup_audit_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
