@@ -12,6 +12,7 @@ from .models import (
     InsuranceCoverage,
     Medication,
     Patient,
+    TreatmentPlan,
 )
 
 
@@ -90,6 +91,14 @@ class InsuranceCoverageAdmin(admin.ModelAdmin):
     search_fields = ["payer", "member_id", "case__patient__mrn"]
     list_select_related = ["case"]
     raw_id_fields = ["case", "verified_by"]
+
+
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(admin.ModelAdmin):
+    list_display = ["case", "expected_length_of_stay_days", "updated_by", "updated_at"]
+    search_fields = ["case__patient__mrn"]
+    list_select_related = ["case", "updated_by"]
+    raw_id_fields = ["case", "updated_by"]
 
 
 @admin.register(ConsentForm)

@@ -13,7 +13,7 @@ from physicians.models import Institution, Physician
 
 from .choices import AuthorizationStatus, ConsentStatus, DeclineReason, DischargeDisposition, Eligibility, SignedBy
 from .lookups import AUDIT_PEOPLE, audit_people
-from .models import Case, Communication, ConsentForm, InsuranceCoverage, Medication, Patient
+from .models import Case, Communication, ConsentForm, InsuranceCoverage, Medication, Patient, TreatmentPlan
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -246,6 +246,42 @@ class DischargeForm(TransitionForm):
 class EligibilityForm(_Crispy, forms.Form):
     eligibility = forms.ChoiceField(choices=Eligibility.choices)
     clinical_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RecordsReviewedForm(_Crispy, forms.Form):
+    """What the "Medical records reviewed" tick records with it (services.EVIDENCE_FIELDS)."""
+
+    records_review_note = forms.CharField(
+        label="Records reviewed",
+        required=False,  # services.records_review_missing says what is missing
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Which records: discharge summary, history and physical, labs, imaging…",
+    )
+
+
+class MedicationsReviewedForm(_Crispy, forms.Form):
+    """What the "Medications reviewed" tick records with it (services.EVIDENCE_FIELDS)."""
+
+    no_current_medications = forms.BooleanField(required=False, label="No current medications (the patient takes none)")
+
+
+# The checklist items whose tick records more than who and when.
+CHECKLIST_FORMS: dict[str, type[forms.Form]] = {
+    "records_reviewed": RecordsReviewedForm,
+    "medications_reviewed": MedicationsReviewedForm,
+}
+
+
+class TreatmentPlanForm(_Crispy, forms.ModelForm):
+    autofocus = True
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["goals", "planned_services", "expected_length_of_stay_days"]
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 2}),
+            "planned_services": forms.Textarea(attrs={"rows": 2}),
+        }
 
 
 class MedicationForm(_Crispy, forms.ModelForm):

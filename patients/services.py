@@ -8,8 +8,9 @@ then records the transition in the case's history and keeps the denormalised tim
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -48,6 +49,7 @@ from .models import (
     InsuranceCoverage,
     Medication,
     Patient,
+    TreatmentPlan,
 )
 
 
@@ -352,13 +354,21 @@ def _evaluation(case: Case) -> Evaluation | None:
         return None
 
 
-def accept_blockers(case: Case) -> list[str]:
+def accept_blockers(case: Case, medications: Iterable[Medication] | None = None, coverages=None) -> list[str]:
+    """What stands between an evaluated case and acceptance: each review not done, or done but
+    without its evidence any more (in the words that refused the tick), and the decision."""
     evaluation = _evaluation(case)
     if evaluation is None:
         return ["the evaluation has not started"]
-    missing = [
-        f"{label.lower()} is missing" for key, label in Evaluation.CHECKLIST if getattr(evaluation, f"{key}_at") is None
-    ]
+    records = CaseRecords(case, medications=medications, coverages=coverages)
+    missing = []
+    for key, label in Evaluation.CHECKLIST:
+        if getattr(evaluation, f"{key}_at") is None:
+            missing.append(f"{label.lower()} is missing")
+        else:
+            missing += [
+                f"{label.lower()} is ticked, but {m}" for m in checklist_evidence_missing(key, evaluation, records)
+            ]
     if evaluation.eligibility == Eligibility.PENDING:
         missing.append("the eligibility decision is pending")
     elif evaluation.eligibility == Eligibility.NOT_ELIGIBLE:
@@ -400,6 +410,8 @@ def admission_blockers(case: Case, consents: Iterable[Consent] | None = None, co
         today = timezone.localdate()
         if primary.authorization_valid_to and primary.authorization_valid_to < today:
             missing.append(f"insurance authorization expired on {primary.authorization_valid_to:%Y-%m-%d}")
+        elif primary.authorization_valid_from and primary.authorization_valid_from > today:
+            missing.append(f"insurance authorization starts on {primary.authorization_valid_from:%Y-%m-%d}")
     return missing
 
 
@@ -496,6 +508,123 @@ def next_transitions(case: Case) -> list[str]:
     }.get(case.stage, [])
 
 
+# --- the checklist's evidence ------------------------------------------------------------------
+#
+# A tick says a review was done; its evidence is what the review rests on. Each item has one
+# function that names what is missing (EVIDENCE): set_checklist_item refuses a tick without its
+# evidence, and accept_blockers asks the same function again, so evidence that went away after
+# the tick (a new medication not reconciled, a coverage no longer verified) blocks acceptance in
+# the same words.
+
+
+class CaseRecords:
+    """The case's records that the evidence is read from: the lists as the caller has them (the
+    case page and the worklist prefetch them), or read when first needed."""
+
+    def __init__(self, case: Case, medications: Iterable[Medication] | None = None, coverages=None) -> None:
+        self.case = case
+        self._medications, self._coverages = medications, coverages
+
+    @cached_property
+    def medications(self) -> list[Medication]:
+        return list(self.case.medications.all() if self._medications is None else self._medications)
+
+    @cached_property
+    def coverages(self) -> list[InsuranceCoverage]:
+        return list(self.case.coverages.all() if self._coverages is None else self._coverages)
+
+    @property
+    def treatment_plan(self) -> TreatmentPlan | None:
+        try:
+            return self.case.treatment_plan
+        except TreatmentPlan.DoesNotExist:
+            return None
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def records_review_missing(evaluation: Evaluation, records: CaseRecords) -> list[str]:
+    """The "Medical records reviewed" tick. Once the case has documents (the documents issue), its
+    condition goes here, in this one place: at least one medical-record document on the case.
+    Until then the tick rests on a note of what was reviewed."""
+    if not evaluation.records_review_note.strip():
+        return ["no note says which medical records were reviewed"]
+    return []
+
+
+def medications_review_missing(evaluation: Evaluation, records: CaseRecords) -> list[str]:
+    """The "Medications reviewed" tick: every listed medication reconciled, or none listed and "no
+    current medications" confirmed (which cannot stand while any is listed)."""
+    medications = records.medications
+    if not medications:
+        if evaluation.no_current_medications:
+            return []
+        return ["no medication is listed and “no current medications” is not confirmed"]
+    missing = []
+    names = [m.name for m in medications]
+    if evaluation.no_current_medications:
+        verb = "is" if len(names) == 1 else "are"
+        missing.append(f"“no current medications” cannot be confirmed while {_and(names)} {verb} listed")
+    open_ = [m.name for m in medications if not m.reconciled]
+    if open_:
+        missing.append(f"{_and(open_)} {'is' if len(open_) == 1 else 'are'} not reconciled")
+    return missing
+
+
+def treatment_plan_review_missing(evaluation: Evaluation, records: CaseRecords) -> list[str]:
+    """The "Treatment plan reviewed" tick: the case has its treatment plan."""
+    return [] if records.treatment_plan is not None else ["the case has no treatment plan"]
+
+
+def _authorization_period(coverage: InsuranceCoverage) -> str:
+    start, end = coverage.authorization_valid_from, coverage.authorization_valid_to
+    if start and end:
+        return f"valid {start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    return f"valid from {start:%Y-%m-%d}" if start else f"valid until {end:%Y-%m-%d}"
+
+
+def insurance_verification_missing(evaluation: Evaluation, records: CaseRecords) -> list[str]:
+    """The "Insurance verified" tick: a verified primary coverage; where the payer needs authorization,
+    approved and valid on the case's expected admission date."""
+    primary = next((c for c in records.coverages if c.is_primary), None)
+    if primary is None:
+        return ["no primary insurance coverage is recorded"]
+    missing = []
+    if primary.verified_at is None:
+        missing.append(f"the primary coverage ({primary}) is not verified")
+    if primary.needs_authorization:
+        day = records.case.expected_admission_date
+        if primary.authorization_status != AuthorizationStatus.APPROVED:
+            missing.append(f"the authorization of {primary} is {primary.get_authorization_status_display().lower()}")
+        elif day is None:
+            missing.append("the case has no expected admission date to check the authorization against")
+        elif not primary.authorization_valid_on(day):
+            missing.append(
+                f"the authorization of {primary} is not valid on the expected admission date {day:%Y-%m-%d} "
+                f"({_authorization_period(primary)})"
+            )
+    return missing
+
+
+EVIDENCE: dict[str, Callable[[Evaluation, CaseRecords], list[str]]] = {
+    "records_reviewed": records_review_missing,
+    "medications_reviewed": medications_review_missing,
+    "treatment_plan_reviewed": treatment_plan_review_missing,
+    "insurance_verified": insurance_verification_missing,
+}
+# What a tick records with it, entered in its form (forms.CHECKLIST_FORMS).
+EVIDENCE_FIELDS: dict[str, tuple[str, ...]] = {
+    "records_reviewed": ("records_review_note",),
+    "medications_reviewed": ("no_current_medications",),
+}
+
+
+def checklist_evidence_missing(item: str, evaluation: Evaluation, records: CaseRecords) -> list[str]:
+    return EVIDENCE[item](evaluation, records)
+
+
 # --- evaluation ----------------------------------------------------------------------------------
 
 CHECKLIST_KEYS = [key for key, _ in Evaluation.CHECKLIST]
@@ -523,16 +652,29 @@ def _open_evaluation(case: Case, by) -> Evaluation:
 
 
 @transaction.atomic
-def set_checklist_item(*, case: Case, by, item: str, done: bool) -> Evaluation:
+def set_checklist_item(*, case: Case, by, item: str, done: bool, **evidence) -> Evaluation:
+    """Tick or untick one review. A tick needs its evidence (EVIDENCE): refused, it says what is
+    missing and writes nothing. What the tick records with it (EVIDENCE_FIELDS: the note of the
+    records reviewed, "no current medications") comes as keyword arguments."""
     if item not in CHECKLIST_KEYS:
         raise ValidationError(f"Unknown checklist item '{item}'.")
+    unexpected = sorted(set(evidence) - set(EVIDENCE_FIELDS.get(item, ())))
+    if unexpected:
+        raise ValidationError(f"The checklist item '{item}' records no {', '.join(unexpected)}.")
     evaluation = _open_evaluation(case, by)
     if done and getattr(evaluation, f"{item}_at") is None:
+        for name, value in evidence.items():
+            setattr(evaluation, name, value.strip() if isinstance(value, str) else value)
+        label = dict(Evaluation.CHECKLIST)[item]
+        _refuse(f"mark “{label}” done", checklist_evidence_missing(item, evaluation, CaseRecords(case)))
         setattr(evaluation, f"{item}_by", by)
         setattr(evaluation, f"{item}_at", timezone.now())
     elif not done:
         setattr(evaluation, f"{item}_by", None)
         setattr(evaluation, f"{item}_at", None)
+        if item == "medications_reviewed":
+            evaluation.no_current_medications = False  # it was said with the tick
+    evaluation.full_clean(exclude=["case"])
     evaluation.save()
     _sync_evaluated_at(case, evaluation)
     return evaluation
@@ -608,6 +750,22 @@ def save_coverage(
         case.coverages.exclude(pk=coverage.pk).filter(is_primary=True).update(is_primary=False)
     coverage.save()
     return coverage
+
+
+@transaction.atomic
+def save_treatment_plan(*, case: Case, by, **fields) -> TreatmentPlan:
+    """The case's one treatment plan (goals, planned services or therapies, expected length of
+    stay), recorded or updated."""
+    _require_change(by, case)
+    _require_open(case, "treatment plan")
+    plan = TreatmentPlan.objects.select_for_update().filter(case=case).first() or TreatmentPlan()
+    plan.case = case
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.updated_by = by
+    plan.full_clean()
+    plan.save()
+    return plan
 
 
 @transaction.atomic

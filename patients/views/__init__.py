@@ -11,7 +11,7 @@ from .audit import audit
 from .cases import case_assign, case_detail, case_edit, case_print, case_transition, stage_bar
 from .patient import patient_detail, patient_edit
 from .sections import case_form, checklist_item, eligibility, section_add, section_edit
-from .worklist import referral_new, worklist
+from .worklist import referral_new, worklist, worklist_export
 
 __all__ = [
     "audit",
@@ -30,4 +30,5 @@ __all__ = [
     "section_edit",
     "stage_bar",
     "worklist",
+    "worklist_export",
 ]

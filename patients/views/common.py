@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
+from auditlog.models import LogEntry
 from auditlog.signals import accessed
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from .. import selectors, services
-from ..forms import AssignForm, EligibilityForm
-from ..models import Case
+from ..forms import CHECKLIST_FORMS, AssignForm, EligibilityForm
+from ..models import Case, TreatmentPlan
 
 
 def case_for(request: HttpRequest, pk: int, detail: bool = False) -> Case:
@@ -37,6 +41,36 @@ def log_access(instance, team_id: int | None = None) -> None:
     if team_id is not None:
         instance.audit_team_id = team_id
     accessed.send(sender=instance.__class__, instance=instance)
+
+
+def log_cases_access(request: HttpRequest, cases: QuerySet[Case]) -> int:
+    """An ACCESS entry for each of `cases`, as log_access() writes it for one case page, in
+    batches: a file of cases (the worklist export) shows each of them. Written before the file
+    streams, while the request (and so the actor) is at hand."""
+    content_type = ContentType.objects.get_for_model(Case)
+    user = request.user
+    rows = cases.order_by().values_list("pk", "program", "patient_id", "team_id").iterator(chunk_size=2000)
+    count = 0
+    while batch := list(islice(rows, 2000)):
+        entries = []
+        for pk, program, patient_id, team_id in batch:
+            case = Case(pk=pk, program=program, patient_id=patient_id, team_id=team_id)
+            entries.append(
+                LogEntry(
+                    content_type=content_type,
+                    object_pk=str(pk),
+                    object_id=pk,
+                    object_repr=str(case),
+                    action=LogEntry.Action.ACCESS,
+                    actor=user,
+                    actor_email=user.email,
+                    remote_addr=request.META.get("REMOTE_ADDR"),
+                    additional_data=case.get_additional_data(),
+                )
+            )
+        LogEntry.objects.bulk_create(entries)
+        count += len(entries)
+    return count
 
 
 def error_text(exc: ValidationError) -> str:
@@ -102,7 +136,9 @@ def case_page(request: HttpRequest, pk: int, status: int = 200, **extra) -> Http
     return render(request, "patients/case_detail.html", case_context(request, case, **extra), status=status)
 
 
-def case_context(request: HttpRequest, case: Case, **extra) -> dict:
+def case_context(request: HttpRequest, case: Case, checklist_forms: dict | None = None, **extra) -> dict:
+    """The case page's context, `extra` added; `checklist_forms` are the checklist's tick forms
+    as they were refused (what was typed, kept)."""
     user = request.user
     can_change = services.can_change_case(user, case)
     evaluation = getattr(case, "evaluation", None)
@@ -114,7 +150,8 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
         "can_change": can_change,
         "stage_steps": selectors.stage_bar(case),
         "transitions": services.next_transitions(case) if can_change else [],
-        "checklist": checklist(evaluation),
+        "checklist": checklist(evaluation, checklist_forms),
+        "treatment_plan": treatment_plan(case),
         "eligibility_form": EligibilityForm(
             initial={"eligibility": evaluation.eligibility, "clinical_notes": evaluation.clinical_notes}
         )
@@ -130,18 +167,35 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
     return ctx
 
 
-def checklist(evaluation) -> list[dict]:
+def checklist(evaluation, forms: dict | None = None) -> list[dict]:
+    """The checklist's items; an item whose tick records more than who and when has its form
+    (`forms` holds one that was refused, with what was typed)."""
     if evaluation is None:
         return []
-    return [
-        {
-            "key": key,
-            "label": label,
-            "at": getattr(evaluation, f"{key}_at"),
-            "by": getattr(evaluation, f"{key}_by"),
-        }
-        for key, label in evaluation.CHECKLIST
-    ]
+    forms = forms or {}
+    items = []
+    for key, label in evaluation.CHECKLIST:
+        form = forms.get(key)
+        if form is None and key in CHECKLIST_FORMS:
+            form_class = CHECKLIST_FORMS[key]
+            form = form_class(initial={name: getattr(evaluation, name) for name in form_class.base_fields})
+        items.append(
+            {
+                "key": key,
+                "label": label,
+                "at": getattr(evaluation, f"{key}_at"),
+                "by": getattr(evaluation, f"{key}_by"),
+                "form": form,
+            }
+        )
+    return items
+
+
+def treatment_plan(case: Case) -> TreatmentPlan | None:
+    try:
+        return case.treatment_plan
+    except TreatmentPlan.DoesNotExist:
+        return None
 
 
 def follow_ups(request, case):

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import phi_required
+from liaison_crm.csv_export import choice_label, csv_response, full_name
 from liaison_crm.pagination import paginate
 
 from .. import selectors, services
+from ..choices import DischargeDisposition, Priority, Stage
 from ..filters import CaseFilter
 from ..forms import ReferralForm
 from ..models import Case, Patient
-from .common import apply_errors
+from .common import apply_errors, log_cases_access
 
 
 @phi_required
@@ -41,6 +43,36 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "patients/worklist.html",
         {"title": "Case worklist", "filter": case_filter, "page_obj": page, "groups": groups},
     )
+
+
+@phi_required
+@require_GET
+def worklist_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The worklist as filtered (every page, in its order), streamed as CSV, with each case's
+    length of stay. Every case in the file is a PHI access: each gets its ACCESS entry."""
+    user = request.user
+    base = Case.objects.visible_to(user)
+    case_filter = CaseFilter(request.GET, queryset=base, user=user)
+    qs = (case_filter.qs if case_filter.is_valid() else base.none()).with_length_of_stay()
+    log_cases_access(request, qs)
+    header = ["Case", "MRN", "Patient", "Program", "Stage", "Priority", "Liaison", "Team", "Referred",
+              "Expected admission", "Admitted", "Discharged", "Length of stay (days, so far while admitted)",
+              "Discharge disposition"]  # fmt: skip
+    qs = qs.annotate(
+        stage_rank=selectors.stage_rank(),
+        patient_name=full_name("patient__first_name", "patient__last_name"),
+        stage_label=choice_label("stage", Stage.choices),
+        priority_label=choice_label("priority", Priority.choices),
+        liaison_name=full_name("assigned_liaison__first_name", "assigned_liaison__last_name"),
+        disposition_label=choice_label("discharge_disposition", DischargeDisposition.choices),
+    ).order_by("stage_rank", "-priority", "stage_changed_at", "pk")
+    columns = (
+        "pk", "patient__mrn", "patient_name", "program", "stage_label", "priority_label", "liaison_name",
+        "team__name", "referral_received_at", "expected_admission_date", "admitted_at", "discharged_at",
+        "length_of_stay_days", "disposition_label",
+    )  # fmt: skip
+    rows = qs.values_list(*columns).iterator(chunk_size=2000)
+    return csv_response(f"cases-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
 
 
 # --- new referral -----------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def test_accept_refused_from_referred(case, nurse):
 
 def test_accept_refused_until_evaluation_complete_and_says_what_is_missing(case, nurse):
     services.start_evaluation(case=case, by=nurse)
-    services.set_checklist_item(case=case, by=nurse, item="records_reviewed", done=True)
+    services.set_checklist_item(
+        case=case, by=nurse, item="records_reviewed", done=True, records_review_note="Discharge summary"
+    )
     with pytest.raises(ValidationError) as exc:
         services.accept(case=case, by=nurse)
     message = exc.value.messages[0]
@@ -71,8 +73,7 @@ def test_accept_refused_until_evaluation_complete_and_says_what_is_missing(case,
 
 def test_accept_refused_when_patient_not_eligible(case, nurse):
     services.start_evaluation(case=case, by=nurse)
-    for key, _ in Evaluation.CHECKLIST:
-        services.set_checklist_item(case=case, by=nurse, item=key, done=True)
+    complete_evaluation(case, nurse)
     services.decide_eligibility(case=case, by=nurse, eligibility=Eligibility.NOT_ELIGIBLE, clinical_notes="")
     with pytest.raises(ValidationError, match="not eligible"):
         services.accept(case=case, by=nurse)
@@ -111,9 +112,14 @@ def test_admit_refused_from_evaluating(case, nurse):
 
 
 def test_admit_refused_without_consent_or_coverage(accepted_case, nurse):
+    # Accepted, the case has the coverage its "Insurance verified" tick needed (no authorization).
     with pytest.raises(ValidationError) as exc:
         services.admit(case=accepted_case, by=nurse)
-    assert exc.value.messages == ["Cannot admit: no required consent has been recorded; no insurance coverage recorded"]
+    assert exc.value.messages == ["Cannot admit: no required consent has been recorded"]
+    assert services.admission_blockers(accepted_case, coverages=[]) == [
+        "no required consent has been recorded",
+        "no insurance coverage recorded",
+    ]
 
 
 def test_admit_refused_while_consent_and_authorization_pending(accepted_case, nurse, consent_form):

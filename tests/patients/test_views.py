@@ -443,7 +443,11 @@ def test_medication_add_and_edit_in_place(case, nurse, client_for):
 def test_checklist_item_records_who_and_when(case, nurse, client_for):
     services.start_evaluation(case=case, by=nurse)
     client = client_for(nurse)
-    response = client.post(reverse("patients:checklist_item", args=[case.pk, "records_reviewed"]), {"done": "1"}, **HX)
+    response = client.post(
+        reverse("patients:checklist_item", args=[case.pk, "records_reviewed"]),
+        {"done": "1", "records_review_note": "Discharge summary"},
+        **HX,
+    )
     assert response.status_code == 200 and response["HX-Trigger"] == "case-changed"
     evaluation = Case.objects.get(pk=case.pk).evaluation
     assert evaluation.records_reviewed_by == nurse and evaluation.records_reviewed_at is not None
