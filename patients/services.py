@@ -533,22 +533,27 @@ def _signature_errors(
     return errors
 
 
-def _signed_at_errors(case: Case, signed_at: dt.datetime, renews: Consent | None = None) -> dict[str, str]:
-    """A signature recorded as it happened: within the case's life, never in the future."""
+def _checked_signed_at(
+    case: Case, signed_at: dt.datetime, renews: Consent | None = None
+) -> tuple[dt.datetime, dict[str, str]]:
+    """A signature recorded as it happened: within the case's life (a re-consent after the
+    consent it renews), never in the future. The forms give the time to the minute, so a time in
+    the very minute of the referral (or of the renewed consent) means that moment itself.
+    Returns the time to record and the errors, by field."""
     if signed_at > timezone.now() + CLOCK_SKEW:
-        return {"signed_at": "The signing time cannot be in the future."}
-    if signed_at < case.referral_received_at:
-        received = timezone.localtime(case.referral_received_at)
-        return {
-            "signed_at": f"The signing time cannot be before the referral was received ({received:%Y-%m-%d %H:%M})."
-        }
+        return signed_at, {"signed_at": "The signing time cannot be in the future."}
+    floors = [(case.referral_received_at, "before the referral was received")]
     last = (renews.withdrawn_at or renews.signed_at) if renews is not None else None
-    if last is not None and signed_at < last:
-        return {
-            "signed_at": "A re-consent cannot be signed before the consent it renews was "
-            f"{'withdrawn' if renews.withdrawn_at else 'signed'} ({timezone.localtime(last):%Y-%m-%d %H:%M})."
-        }
-    return {}
+    if last is not None:
+        done = "withdrawn" if renews.withdrawn_at else "signed"
+        floors.append((last, f"before the consent it renews was {done}"))
+    for floor, what in floors:
+        if floor.replace(second=0, microsecond=0) <= signed_at < floor:
+            signed_at = floor
+        elif signed_at < floor:
+            when = f"{timezone.localtime(floor):%Y-%m-%d %H:%M}"
+            return signed_at, {"signed_at": f"The signing time cannot be {what} ({when})."}
+    return signed_at, {}
 
 
 def _sign(
@@ -656,7 +661,8 @@ def reconsent(
         representative_name=representative_name,
         representative_relationship=representative_relationship,
     )
-    errors.update(_signed_at_errors(case, signed_at, renews=consent))
+    signed_at, time_errors = _checked_signed_at(case, signed_at, renews=consent)
+    errors.update(time_errors)
     if errors:
         raise ValidationError(errors)
     renewal = Consent(
@@ -757,6 +763,9 @@ def update_consent(
     now = timezone.now()
     signing = status == ConsentStatus.SIGNED and previous != ConsentStatus.SIGNED
     signed_at = (signed_at or now) if signing else None
+    time_errors: dict[str, str] = {}
+    if signing:
+        signed_at, time_errors = _checked_signed_at(case, signed_at)
     if previous not in (ConsentStatus.SIGNED, ConsentStatus.WITHDRAWN):
         if explained and consent.explained_at is None:
             # Explained in the same sitting as the signature: at the latest when it was signed.
@@ -778,7 +787,7 @@ def update_consent(
                 representative_relationship=representative_relationship,
             )
         )
-        errors.update(_signed_at_errors(case, signed_at))
+        errors.update(time_errors)
         _sign(
             consent,
             signed_at=signed_at,

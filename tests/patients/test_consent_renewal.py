@@ -364,6 +364,24 @@ def test_a_few_minutes_of_clock_skew_are_allowed(nurse, consent_form):
     assert consent.signed_at == at and consent.explained_at <= timezone.now()
 
 
+def test_a_time_in_the_minute_of_the_referral_is_the_referral_itself(nurse, consent_form):
+    """The form gives minutes: a consent signed as soon as the referral came (the form's 'now'
+    rounded down to the minute) is not refused as before the referral."""
+    case = _referred(nurse)
+    Case.objects.filter(pk=case.pk).update(referral_received_at=case.referral_received_at.replace(second=37))
+    case.refresh_from_db()
+    consent = services.add_consent(case=case, by=nurse, form=consent_form, procedure="Admission")
+    minute = case.referral_received_at.replace(second=0, microsecond=0)
+    services.update_consent(consent=consent, case=case, by=nurse, **SIGNATURE, status="signed", signed_at=minute)
+    consent.refresh_from_db()
+    assert consent.signed_at == case.referral_received_at
+    other = services.add_consent(case=case, by=nurse, form=consent_form, procedure="Imaging")
+    with pytest.raises(ValidationError, match="before the referral was received"):
+        services.update_consent(
+            consent=other, case=case, by=nurse, **SIGNATURE, status="signed", signed_at=minute - dt.timedelta(seconds=1)
+        )
+
+
 def test_the_reconsent_signing_time_is_checked_too(stale_case, nurse):
     old = _only_consent(stale_case)
     count = Consent.objects.count()
