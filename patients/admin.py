@@ -1,7 +1,13 @@
-"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits)."""
+"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits).
+
+What the services record as having happened is read-only here: a signed, withdrawn or superseded
+consent, every case transition, and a case's stage and discharge. Those change only through the
+services (patients/services.py), with their safeguards and their history.
+"""
 
 from django.contrib import admin
 
+from .choices import RECORDED_CONSENT_STATUSES
 from .models import (
     Case,
     CaseTransition,
@@ -19,6 +25,10 @@ from .models import (
 class NoDeleteAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def _all_fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
 
 
 @admin.register(Patient)
@@ -47,6 +57,13 @@ class CaseAdmin(NoDeleteAdmin):
     raw_id_fields = ["patient", "assigned_liaison", "referral_physician", "referral_institution", "created_by"]
     show_full_result_count = False
 
+    # The stage moves only by a transition (services.TRANSITIONS, which writes the history), and
+    # a discharge is recorded only by services.discharge: never edited here, discharged or not.
+    LIFECYCLE_FIELDS = ["stage", "stage_changed_at", "discharged_at", "discharge_disposition", "discharge_summary"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.LIFECYCLE_FIELDS]
+
 
 @admin.register(CaseTransition)
 class CaseTransitionAdmin(NoDeleteAdmin):
@@ -58,6 +75,9 @@ class CaseTransitionAdmin(NoDeleteAdmin):
     list_select_related = ["case", "by"]
     raw_id_fields = ["case", "by"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return _all_fields(CaseTransition)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -111,11 +131,34 @@ class ConsentFormAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(NoDeleteAdmin):
-    list_display = ["procedure", "form", "form_version", "status", "signed_at", "case"]
+    """Consents are recorded from the case page (services.add_consent, update_consent, reconsent),
+    which check the safeguards of a signature. Here a pending or refused consent's procedure and
+    "required" flag can be corrected; everything about its explanation and signature, and all of
+    a signed, withdrawn or superseded consent, is read-only."""
+
+    list_display = ["procedure", "form", "form_version", "status", "signed_at", "superseded_at", "case"]
     list_filter = ["status", "form", "required"]
     search_fields = ["procedure", "case__patient__mrn"]
     list_select_related = ["form", "case"]
-    raw_id_fields = ["case", "explained_by"]
+    raw_id_fields = ["case", "explained_by", "superseded_by"]
+    EDITABLE_BEFORE_SIGNING = ["procedure", "required"]
+
+    @staticmethod
+    def is_recorded(obj) -> bool:
+        return obj is not None and obj.status in RECORDED_CONSENT_STATUSES
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.is_recorded(obj):
+            return _all_fields(Consent)
+        return [name for name in _all_fields(Consent) if name not in self.EDITABLE_BEFORE_SIGNING]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if self.is_recorded(obj):
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(Communication)

@@ -102,6 +102,45 @@ LANGUAGES = ["English"] * 7 + ["Spanish", "Vietnamese", "Portuguese"]
 CONSENT_FORMS = [("Admission", "2.1", True), ("Treatment plan", "1.4", True), ("Release of information", "1.0", False)]
 
 
+def _previous_version(version: str) -> str | None:
+    major, _, minor = version.partition(".")
+    if minor.isdigit() and int(minor) > 0:
+        return f"{major}.{int(minor) - 1}"
+    return f"{int(major) - 1}.0" if major.isdigit() and int(major) > 1 else None
+
+
+def _superseded_versions(consents: list[Consent]) -> list[Consent]:
+    """For every fourth consent signed on an admitted case, the one it replaced by re-consent:
+    signed on the form's previous version, superseded when the current one was signed."""
+    earlier = []
+    signed = [c for c in consents if c.status == ConsentStatus.SIGNED and c.case.admitted_at and c.explained_at]
+    for i, new in enumerate(signed):
+        old_version = _previous_version(new.form_version)
+        if i % 4 or old_version is None:
+            continue
+        start = new.case.evaluation_started_at
+        earlier.append(
+            Consent(
+                case=new.case,
+                procedure=new.procedure,
+                form=new.form,
+                form_version=old_version,
+                required=new.required,
+                explained_by=new.explained_by,
+                explained_at=start + (new.explained_at - start) / 4,
+                teach_back_confirmed=True,
+                signed_by=SignedBy.PATIENT,
+                witness_name=new.witness_name,
+                interpreter_used=new.interpreter_used,
+                status=ConsentStatus.SUPERSEDED,
+                signed_at=start + (new.explained_at - start) / 2,
+                superseded_at=new.signed_at,
+                superseded_by=new,
+            )
+        )
+    return earlier
+
+
 def _referral_sources(rng: random.Random):
     physicians = list(Physician.objects.order_by("pk").values_list("pk", "institution_id")[:300])
     institutions = list(Institution.objects.order_by("pk").values_list("pk", flat=True)[:100])
@@ -388,6 +427,7 @@ def seed(*, scale: int, stdout) -> None:
     Medication.objects.bulk_create(meds, batch_size=2000)
     TreatmentPlan.objects.bulk_create(plans, batch_size=2000)
     Consent.objects.bulk_create(consents, batch_size=2000)
+    consents += Consent.objects.bulk_create(_superseded_versions(consents), batch_size=2000)
     Communication.objects.bulk_create(comms, batch_size=2000)
     Case.objects.bulk_update(cases, ["last_communication_at"], batch_size=1000)
     follow_ups = _follow_ups(cases, users, manager, now, rng)

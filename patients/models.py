@@ -401,6 +401,11 @@ class Consent(AuditedCaseChild, models.Model):
     status = models.CharField(max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.PENDING)
     signed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # A re-consent replaces this one: `superseded_by` is the consent that did, signed at `superseded_at`.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
+    )
 
     class Meta:
         ordering = ["procedure"]
@@ -410,8 +415,19 @@ class Consent(AuditedCaseChild, models.Model):
         return f"{self.procedure} ({self.get_status_display()})"
 
     @property
-    def is_superseded(self) -> bool:
+    def needs_reconsent(self) -> bool:
+        """Signed on a version of the form that has since moved on: it blocks admission until a
+        re-consent on the current version supersedes it."""
         return self.status == ConsentStatus.SIGNED and self.form_version != self.form.current_version
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == ConsentStatus.SUPERSEDED
+
+    @property
+    def is_renewable(self) -> bool:
+        """What "Re-consent" replaces: a consent signed on an old form version, or withdrawn."""
+        return self.needs_reconsent or self.status == ConsentStatus.WITHDRAWN
 
 
 class Communication(AuditedCaseChild, models.Model):

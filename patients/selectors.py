@@ -185,6 +185,36 @@ def case_detail_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+@dataclass(frozen=True)
+class ConsentHistory:
+    """A consent as the case page shows it: the current one (what the nurse acts on) and its
+    versions, the consents it superseded through re-consents included, newest first."""
+
+    consent: Consent
+    versions: list[Consent]
+
+
+def consent_history(consents) -> list[ConsentHistory]:
+    """The case's consents grouped by what replaced what, from the list already read (the case
+    page prefetches it): no query per consent."""
+    consents = list(consents)
+    by_pk = {c.pk: c for c in consents}
+
+    def current(consent: Consent) -> Consent:
+        seen = set()
+        while consent.superseded_by_id in by_pk and consent.pk not in seen:
+            seen.add(consent.pk)
+            consent = by_pk[consent.superseded_by_id]
+        return consent
+
+    chains: dict[int, list[Consent]] = {}
+    for consent in consents:
+        chains.setdefault(current(consent).pk, []).append(consent)
+    return [
+        ConsentHistory(by_pk[pk], sorted(versions, key=lambda c: c.pk, reverse=True)) for pk, versions in chains.items()
+    ]
+
+
 def stage_bar(case: Case) -> list[dict]:
     """The main path with the case's position; the next stage carries what blocks it."""
     path = [Stage.REFERRED, Stage.EVALUATING, Stage.ACCEPTED, Stage.ADMITTED, Stage.DISCHARGED]

@@ -391,14 +391,18 @@ def admission_blockers(case: Case, consents: Iterable[Consent] | None = None, co
     consents = list(case.consents.select_related("form") if consents is None else consents)
     coverages = list(case.coverages.all() if coverages is None else coverages)
     missing = []
-    required = [c for c in consents if c.required]
+    # A superseded consent is a record of what was once signed: its re-consent is what counts.
+    required = [c for c in consents if c.required and c.status != ConsentStatus.SUPERSEDED]
     if not required:
         missing.append("no required consent has been recorded")
     for consent in required:
         if consent.status != ConsentStatus.SIGNED:
             missing.append(f"consent '{consent.procedure}' is {consent.get_status_display().lower()}")
         elif consent.form_version != consent.form.current_version:
-            missing.append(f"consent '{consent.procedure}' was signed on an old form version ({consent.form_version})")
+            missing.append(
+                f"consent '{consent.procedure}' was signed on an old form version ({consent.form_version}): "
+                f"re-consent on v{consent.form.current_version}"
+            )
     primary = next((c for c in coverages if c.is_primary), coverages[0] if coverages else None)
     if primary is None:
         missing.append("no insurance coverage recorded")
@@ -778,6 +782,212 @@ def add_consent(*, case: Case, by, form: ConsentForm, procedure: str, required: 
     return consent
 
 
+# How far ahead of this server's clock a time typed on another device may be.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _superseded_message(consent: Consent) -> str:
+    when = f" on {timezone.localtime(consent.superseded_at):%Y-%m-%d %H:%M}" if consent.superseded_at else ""
+    return (
+        f"Consent '{consent.procedure}' (v{consent.form_version}) was superseded by a re-consent{when}: "
+        "it is kept as a record and cannot be changed."
+    )
+
+
+def _lock_consent(consent: Consent, case: Case) -> None:
+    """Lock the consent's row and refresh `consent` from it (two nurses renewing the same consent
+    at once must not both replace it)."""
+    consent.refresh_from_db(from_queryset=Consent.objects.select_for_update(of=("self",)).select_related("form"))
+    if consent.case_id != case.pk:
+        raise ValidationError("That consent belongs to another case.")
+    consent.case = case
+
+
+def _signature_errors(
+    case: Case,
+    *,
+    explained: bool,
+    teach_back_confirmed: bool,
+    interpreter_used: bool,
+    signed_by: str,
+    representative_name: str,
+    representative_relationship: str,
+) -> dict[str, str]:
+    """The safeguards of every signature: explained, understood, interpreted, signed by whom."""
+    errors: dict[str, str] = {}
+    if not explained:
+        errors["explained"] = "Explain the procedure before the consent is signed."
+    if not teach_back_confirmed:
+        errors["teach_back_confirmed"] = "Confirm by teach-back that the patient understood."
+    if case.patient.interpreter_needed and not interpreter_used:
+        errors["interpreter_used"] = "The patient needs an interpreter: record that one was used."
+    if signed_by not in SignedBy.values:
+        errors["signed_by"] = "Say who signed: the patient or a legal representative."
+    elif signed_by == SignedBy.REPRESENTATIVE:
+        if not representative_name.strip():
+            errors["representative_name"] = "Name the legal representative who signed."
+        if not representative_relationship.strip():
+            errors["representative_relationship"] = "Give the representative's relationship to the patient."
+    return errors
+
+
+def _checked_signed_at(
+    case: Case, signed_at: dt.datetime, renews: Consent | None = None
+) -> tuple[dt.datetime, dict[str, str]]:
+    """A signature recorded as it happened: within the case's life (a re-consent after the
+    consent it renews), never in the future. The forms give the time to the minute, so a time in
+    the very minute of the referral (or of the renewed consent) means that moment itself.
+    Returns the time to record and the errors, by field."""
+    if signed_at > timezone.now() + CLOCK_SKEW:
+        return signed_at, {"signed_at": "The signing time cannot be in the future."}
+    floors = [(case.referral_received_at, "before the referral was received")]
+    last = (renews.withdrawn_at or renews.signed_at) if renews is not None else None
+    if last is not None:
+        done = "withdrawn" if renews.withdrawn_at else "signed"
+        floors.append((last, f"before the consent it renews was {done}"))
+    for floor, what in floors:
+        if floor.replace(second=0, microsecond=0) <= signed_at < floor:
+            signed_at = floor
+        elif signed_at < floor:
+            when = f"{timezone.localtime(floor):%Y-%m-%d %H:%M}"
+            return signed_at, {"signed_at": f"The signing time cannot be {what} ({when})."}
+    return signed_at, {}
+
+
+def _sign(
+    consent: Consent,
+    *,
+    signed_at: dt.datetime,
+    signed_by: str,
+    representative_name: str,
+    representative_relationship: str,
+) -> None:
+    consent.status = ConsentStatus.SIGNED
+    consent.signed_by = signed_by
+    representative = signed_by == SignedBy.REPRESENTATIVE
+    consent.representative_name = representative_name.strip() if representative else ""
+    consent.representative_relationship = representative_relationship.strip() if representative else ""
+    consent.signed_at = signed_at
+    consent.form_version = consent.form.current_version
+
+
+def _supersede_earlier(consent: Consent, *, by) -> list[Consent]:
+    """A consent just signed on the form's current version replaces the case's earlier consents
+    of the same form and procedure that were signed on an old version or withdrawn: they become
+    superseded (kept, read-only, no longer blocking), and the rules engine's "re-consent needed"
+    follow-ups about them are done. A withdrawal or signature later than this signature stands."""
+    from outreach.models import FollowUp
+    from outreach.services import complete_follow_up
+
+    at = consent.signed_at
+    earlier = list(
+        Consent.objects.select_for_update()
+        .filter(case_id=consent.case_id, form_id=consent.form_id, procedure__iexact=consent.procedure.strip())
+        .exclude(pk=consent.pk)
+        .filter(
+            (
+                Q(status=ConsentStatus.SIGNED)
+                & ~Q(form_version=consent.form_version)
+                & (Q(signed_at__lte=at) | Q(signed_at__isnull=True))
+            )
+            | (Q(status=ConsentStatus.WITHDRAWN) & (Q(withdrawn_at__lte=at) | Q(withdrawn_at__isnull=True)))
+        )
+    )
+    for old in earlier:
+        old.case = consent.case
+        old.status = ConsentStatus.SUPERSEDED
+        old.superseded_at = at
+        old.superseded_by = consent
+        # One save each (not an UPDATE of the set): every change of a consent is in the audit log.
+        old.save(update_fields=["status", "superseded_at", "superseded_by"])
+    if earlier:
+        keys = Q()
+        for old in earlier:
+            keys |= Q(rule_key__startswith=f"{old.pk}:")
+        for follow_up in FollowUp.objects.open().filter(keys, rule="consent_superseded", case_id=consent.case_id):
+            complete_follow_up(follow_up=follow_up, by=by)
+    return earlier
+
+
+def reconsent_refusal(consent: Consent, case: Case) -> str:
+    """Why `consent` cannot be renewed now ('' when it can): what the re-consent form says."""
+    if not case.is_open:
+        return f"The case is {case.get_stage_display().lower()}: its consents can no longer be changed."
+    if consent.status == ConsentStatus.SUPERSEDED:
+        return _superseded_message(consent)
+    if consent.is_renewable:
+        return ""
+    if consent.status == ConsentStatus.SIGNED:
+        return f"Consent '{consent.procedure}' is signed on the current version (v{consent.form_version}): nothing to renew."
+    return (
+        f"Consent '{consent.procedure}' is {consent.get_status_display().lower()}: record its signature with "
+        "Update; a re-consent renews a consent signed on an old form version or withdrawn."
+    )
+
+
+@transaction.atomic
+def reconsent(
+    *,
+    consent: Consent,
+    case: Case,
+    by,
+    explained: bool,
+    teach_back_confirmed: bool,
+    interpreter_used: bool,
+    signed_by: str,
+    representative_name: str = "",
+    representative_relationship: str = "",
+    witness_name: str = "",
+    signed_at: dt.datetime | None = None,
+) -> Consent:
+    """Renew a consent signed on an old form version, or withdrawn: a NEW consent on the form's
+    current version, with every safeguard of a signature, that supersedes the old one."""
+    _require_change(by, case)
+    _require_open(case, "consents")
+    _lock_consent(consent, case)
+    refusal = reconsent_refusal(consent, case)
+    if refusal:
+        raise ValidationError(refusal)
+    now = timezone.now()
+    signed_at = signed_at or now
+    errors = _signature_errors(
+        case,
+        explained=explained,
+        teach_back_confirmed=teach_back_confirmed,
+        interpreter_used=interpreter_used,
+        signed_by=signed_by,
+        representative_name=representative_name,
+        representative_relationship=representative_relationship,
+    )
+    signed_at, time_errors = _checked_signed_at(case, signed_at, renews=consent)
+    errors.update(time_errors)
+    if errors:
+        raise ValidationError(errors)
+    renewal = Consent(
+        case=case,
+        procedure=consent.procedure,
+        form=consent.form,
+        required=consent.required,
+        # Explained at the signing session, at the latest.
+        explained_by=by,
+        explained_at=min(now, signed_at),
+        teach_back_confirmed=True,
+        interpreter_used=interpreter_used,
+        witness_name=witness_name.strip(),
+    )
+    _sign(
+        renewal,
+        signed_at=signed_at,
+        signed_by=signed_by,
+        representative_name=representative_name,
+        representative_relationship=representative_relationship,
+    )
+    renewal.full_clean()
+    renewal.save()
+    _supersede_earlier(renewal, by=by)
+    return renewal
+
+
 @transaction.atomic
 def update_consent(
     *,
@@ -792,42 +1002,97 @@ def update_consent(
     representative_name: str = "",
     representative_relationship: str = "",
     witness_name: str = "",
+    signed_at: dt.datetime | None = None,
 ) -> Consent:
-    """Record the explanation, signature, refusal or withdrawal, with its safeguards."""
+    """Record the explanation, signature, refusal or withdrawal, with its safeguards.
+
+    Signing a consent that was signed on an old form version or withdrawn is a re-consent: a new
+    consent replaces it (see `reconsent`), so the record of what was signed stays as it was. A
+    consent signed on the current version supersedes the case's earlier ones of its form."""
     _require_change(by, case)
     _require_open(case, "consents")
-    now = timezone.now()
-    consent.case = case
-    errors: dict[str, str] = {}
-    if explained and consent.explained_at is None:
-        consent.explained_by, consent.explained_at = by, now
-    elif not explained and status == ConsentStatus.PENDING:
-        consent.explained_by, consent.explained_at = None, None
-    consent.teach_back_confirmed = teach_back_confirmed
-    consent.interpreter_used = interpreter_used
-    consent.witness_name = witness_name.strip()
+    _lock_consent(consent, case)
     previous = consent.status
-    if status == ConsentStatus.SIGNED and previous != ConsentStatus.SIGNED:
-        if consent.explained_at is None:
-            errors["explained"] = "Explain the procedure before the consent is signed."
-        if not teach_back_confirmed:
-            errors["teach_back_confirmed"] = "Confirm by teach-back that the patient understood."
-        if case.patient.interpreter_needed and not interpreter_used:
-            errors["interpreter_used"] = "The patient needs an interpreter: record that one was used."
-        if signed_by not in SignedBy.values:
-            errors["signed_by"] = "Say who signed: the patient or a legal representative."
-        elif signed_by == SignedBy.REPRESENTATIVE:
-            if not representative_name.strip():
-                errors["representative_name"] = "Name the legal representative who signed."
-            if not representative_relationship.strip():
-                errors["representative_relationship"] = "Give the representative's relationship to the patient."
-        consent.signed_by = signed_by
-        consent.representative_name = representative_name.strip() if signed_by == SignedBy.REPRESENTATIVE else ""
-        consent.representative_relationship = (
-            representative_relationship.strip() if signed_by == SignedBy.REPRESENTATIVE else ""
+    if previous == ConsentStatus.SUPERSEDED:
+        raise ValidationError(_superseded_message(consent))
+    if status == ConsentStatus.SIGNED and consent.is_renewable:
+        return reconsent(
+            consent=consent,
+            case=case,
+            by=by,
+            explained=explained,
+            teach_back_confirmed=teach_back_confirmed,
+            interpreter_used=interpreter_used,
+            signed_by=signed_by,
+            representative_name=representative_name,
+            representative_relationship=representative_relationship,
+            witness_name=witness_name,
+            signed_at=signed_at,
         )
-        consent.signed_at = now
-        consent.form_version = consent.form.current_version
+    if status == ConsentStatus.SUPERSEDED:
+        raise ValidationError({"status": "A consent is superseded only by a re-consent."})
+    if previous == ConsentStatus.WITHDRAWN and status != ConsentStatus.WITHDRAWN:
+        raise ValidationError({"status": "A withdrawn consent is kept as it is; re-consent to record a new signature."})
+    if previous == ConsentStatus.SIGNED and status == ConsentStatus.REFUSED:
+        raise ValidationError({"status": "A signed consent cannot become refused: record its withdrawal."})
+    errors: dict[str, str] = {}
+    if previous == ConsentStatus.WITHDRAWN and status == previous:
+        return consent  # nothing of a withdrawn consent changes (a re-consent replaces it)
+    if previous == ConsentStatus.SIGNED and status == previous:
+        # What was recorded with the signature stays as it was (a withdrawal writes only its time).
+        posted = {
+            "explained": explained,
+            "teach_back_confirmed": teach_back_confirmed,
+            "interpreter_used": interpreter_used,
+            "witness_name": witness_name.strip(),
+        }
+        recorded = {
+            "explained": consent.explained_at is not None,
+            "teach_back_confirmed": consent.teach_back_confirmed,
+            "interpreter_used": consent.interpreter_used,
+            "witness_name": consent.witness_name,
+        }
+        for name, value in posted.items():
+            if value != recorded[name]:
+                errors[name] = "This is part of the signed consent's record and cannot be changed."
+        if errors:
+            raise ValidationError(errors)
+        return consent
+    now = timezone.now()
+    signing = status == ConsentStatus.SIGNED and previous != ConsentStatus.SIGNED
+    signed_at = (signed_at or now) if signing else None
+    time_errors: dict[str, str] = {}
+    if signing:
+        signed_at, time_errors = _checked_signed_at(case, signed_at)
+    if previous not in (ConsentStatus.SIGNED, ConsentStatus.WITHDRAWN):
+        if explained and consent.explained_at is None:
+            # Explained in the same sitting as the signature: at the latest when it was signed.
+            consent.explained_by, consent.explained_at = by, min(now, signed_at) if signing else now
+        elif not explained and status == ConsentStatus.PENDING:
+            consent.explained_by, consent.explained_at = None, None
+        consent.teach_back_confirmed = teach_back_confirmed
+        consent.interpreter_used = interpreter_used
+        consent.witness_name = witness_name.strip()
+    if signing:
+        errors.update(
+            _signature_errors(
+                case,
+                explained=consent.explained_at is not None,
+                teach_back_confirmed=teach_back_confirmed,
+                interpreter_used=interpreter_used,
+                signed_by=signed_by,
+                representative_name=representative_name,
+                representative_relationship=representative_relationship,
+            )
+        )
+        errors.update(time_errors)
+        _sign(
+            consent,
+            signed_at=signed_at,
+            signed_by=signed_by,
+            representative_name=representative_name,
+            representative_relationship=representative_relationship,
+        )
     elif status == ConsentStatus.WITHDRAWN and previous != ConsentStatus.WITHDRAWN:
         if previous != ConsentStatus.SIGNED:
             errors["status"] = "Only a signed consent can be withdrawn."
@@ -844,6 +1109,8 @@ def update_consent(
     consent.status = status
     consent.full_clean()
     consent.save()
+    if signing:
+        _supersede_earlier(consent, by=by)
     return consent
 
 

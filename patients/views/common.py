@@ -162,6 +162,7 @@ def case_context(request: HttpRequest, case: Case, checklist_forms: dict | None 
         "open_form": None,
         "assign_form": AssignForm(user=user, case=case) if (user.is_manager or user.is_admin_role) else None,
         "follow_ups": follow_ups(request, case),
+        "consent_history": selectors.consent_history(case.consents.all()),
     }
     ctx.update(extra)
     return ctx

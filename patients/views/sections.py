@@ -32,6 +32,7 @@ from ..forms import (
     EligibilityForm,
     FollowUpForm,
     MedicationForm,
+    ReconsentForm,
     TreatmentPlanForm,
 )
 from ..models import Case, Consent, InsuranceCoverage, Medication, TreatmentPlan
@@ -274,3 +275,33 @@ def case_form(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if not request.htmx:
         return case_page(request, case.pk, open_form=open_form)
     return render(request, open_form.template, {"case": case, **open_form.context})
+
+
+# --- re-consent -------------------------------------------------------------------------------
+
+
+@phi_required
+@require_http_methods(["GET", "POST"])
+def consent_reconsent(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Renew a consent signed on an old form version, or withdrawn, in place of its row: the
+    form on GET (or why it cannot be renewed); on POST services.reconsent records the new
+    consent and the consents list is re-rendered, or the form comes back with 422."""
+    section = SECTIONS["consent"]
+    case = case_to_change(request, pk)
+    consent = get_object_or_404(section.items(case), pk=item_pk)
+    prefix = f"reconsent{consent.pk}"
+    status = 200
+    if request.method == "GET":
+        form = ReconsentForm(prefix=prefix)
+    else:
+        form = ReconsentForm(request.POST, prefix=prefix)
+        status = save_form(form, lambda data: services.reconsent(consent=consent, case=case, by=request.user, **data))
+        if status is None:
+            if not request.htmx:
+                return redirect("patients:case_detail", pk=case.pk)
+            response = _section(request, case.pk, section)
+            response["HX-Retarget"] = f"#{section.name}"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+    ctx = {"case": case, "item": consent, "form": form, "refusal": services.reconsent_refusal(consent, case)}
+    return render(request, "patients/partials/consent_reconsent.html", ctx, status=status)

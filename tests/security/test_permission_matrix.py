@@ -205,6 +205,10 @@ EXPECTED: dict[str, Row] = {
     "patients:consent_edit": Row(
         get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.consent.pk}
     ),
+    # Re-consent in place of a consent's row: the form (or why it cannot be renewed), and its save.
+    "patients:consent_reconsent": Row(
+        get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.consent.pk}
+    ),
     "patients:communication_add": Row(post=CASE_WRITE, kwargs=case),
     "patients:follow_up_add": Row(post=CASE_WRITE, kwargs=case),
     "patients:treatment_plan_add": Row(post=CASE_WRITE, kwargs=case),
