@@ -394,7 +394,7 @@ def start_import(*, user, filename: str, raw: bytes):
     if not user.sees_medical_affairs:
         raise ValidationError("Only medical affairs staff may import physicians.")
     content = importer.decode(raw)
-    rows = importer.count_rows(content)  # raises ImportFileError for an unreadable file
+    rows = importer.count_rows(content, filename)  # raises ImportFileError for an unreadable file
     job = PhysicianImport.objects.create(uploaded_by=user, filename=filename[:200], content=content, total_rows=rows)
     if rows > conf.import_async_threshold():
         transaction.on_commit(lambda: _hand_to_worker(tasks.validate_physician_import, job.pk))
