@@ -274,8 +274,8 @@ class InquiryForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
             self.fields["received_at"].initial = _now_local
             self.fields["priority"].initial = InquiryPriority.STANDARD
         self.fields["priority"].help_text = (
-            f"Due in {conf.inquiry_sla_days(InquiryPriority.URGENT)} days when urgent, "
-            f"{conf.inquiry_sla_days(InquiryPriority.STANDARD)} days otherwise."
+            f"Due in {conf.inquiry_sla_days(InquiryPriority.URGENT):g} days when urgent, "
+            f"{conf.inquiry_sla_days(InquiryPriority.STANDARD):g} days otherwise."
         )
 
     def clean_received_at(self):

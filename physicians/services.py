@@ -287,10 +287,15 @@ def record_inquiry(
 def update_inquiry(*, inquiry: MedicalInquiry, by, **fields: Any) -> MedicalInquiry:
     if inquiry.status != InquiryStatus.OPEN:
         raise ValidationError("Only an open inquiry can be edited.")
+    clock_moved = any(
+        name in ("priority", "received_at") and getattr(inquiry, name) != value for name, value in fields.items()
+    )
     for name, value in fields.items():
         setattr(inquiry, name, value)
-    # The service level follows the priority and the date received.
-    inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
+    # The service level follows the priority and the date received; any other edit keeps the due
+    # date it was given, even after the service-level rule has changed since.
+    if clock_moved:
+        inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
     inquiry.full_clean()
     inquiry.save()
     return inquiry
