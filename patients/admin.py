@@ -1,10 +1,15 @@
 """Admin for PHI: no deletion of patients or cases (cancel and decline are the exits); every page
-that shows patient data writes one ACCESS entry (patients/audit.py), as the application's do."""
+that shows patient data writes one ACCESS entry (patients/audit.py), as the application's do.
+
+What the services record as having happened is read-only here: a signed, withdrawn or superseded
+consent, every case transition, and a case's stage and discharge. Those change only through the
+services (patients/services.py), with their safeguards and their history.
+"""
 
 from django.contrib import admin
 
 from . import audit
-from .choices import AccessKind
+from .choices import RECORDED_CONSENT_STATUSES, AccessKind
 from .models import (
     Case,
     CaseTransition,
@@ -15,6 +20,7 @@ from .models import (
     InsuranceCoverage,
     Medication,
     Patient,
+    TreatmentPlan,
 )
 
 
@@ -59,6 +65,10 @@ class NoDeleteAdmin(PhiAccessLogAdmin):
         return False
 
 
+def _all_fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
+
+
 @admin.register(Patient)
 class PatientAdmin(NoDeleteAdmin):
     list_display = [
@@ -91,6 +101,13 @@ class CaseAdmin(NoDeleteAdmin):
     def audit_shown(self, objs):
         return audit.cases_shown(objs)
 
+    # The stage moves only by a transition (services.TRANSITIONS, which writes the history), and
+    # a discharge is recorded only by services.discharge: never edited here, discharged or not.
+    LIFECYCLE_FIELDS = ["stage", "stage_changed_at", "discharged_at", "discharge_disposition", "discharge_summary"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.LIFECYCLE_FIELDS]
+
 
 @admin.register(CaseTransition)
 class CaseTransitionAdmin(NoDeleteAdmin):
@@ -102,6 +119,9 @@ class CaseTransitionAdmin(NoDeleteAdmin):
     list_select_related = ["case", "by"]
     raw_id_fields = ["case", "by"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return _all_fields(CaseTransition)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -137,6 +157,14 @@ class InsuranceCoverageAdmin(PhiAccessLogAdmin):
     raw_id_fields = ["case", "verified_by"]
 
 
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(admin.ModelAdmin):
+    list_display = ["case", "expected_length_of_stay_days", "updated_by", "updated_at"]
+    search_fields = ["case__patient__mrn"]
+    list_select_related = ["case", "updated_by"]
+    raw_id_fields = ["case", "updated_by"]
+
+
 @admin.register(ConsentForm)
 class ConsentFormAdmin(admin.ModelAdmin):
     list_display = ["name", "current_version", "required_for_admission"]
@@ -147,11 +175,34 @@ class ConsentFormAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(NoDeleteAdmin):
-    list_display = ["procedure", "form", "form_version", "status", "signed_at", "case"]
+    """Consents are recorded from the case page (services.add_consent, update_consent, reconsent),
+    which check the safeguards of a signature. Here a pending or refused consent's procedure and
+    "required" flag can be corrected; everything about its explanation and signature, and all of
+    a signed, withdrawn or superseded consent, is read-only."""
+
+    list_display = ["procedure", "form", "form_version", "status", "signed_at", "superseded_at", "case"]
     list_filter = ["status", "form", "required"]
     search_fields = ["procedure", "case__patient__mrn"]
     list_select_related = ["form", "case"]
-    raw_id_fields = ["case", "explained_by"]
+    raw_id_fields = ["case", "explained_by", "superseded_by"]
+    EDITABLE_BEFORE_SIGNING = ["procedure", "required"]
+
+    @staticmethod
+    def is_recorded(obj) -> bool:
+        return obj is not None and obj.status in RECORDED_CONSENT_STATUSES
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.is_recorded(obj):
+            return _all_fields(Consent)
+        return [name for name in _all_fields(Consent) if name not in self.EDITABLE_BEFORE_SIGNING]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if self.is_recorded(obj):
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(Communication)

@@ -71,6 +71,13 @@ class ConsentStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
     REFUSED = "refused", "Refused"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    # Replaced by a newer consent of the same form (a re-consent): kept as a record, read-only.
+    SUPERSEDED = "superseded", "Superseded"
+
+
+# A consent in these states is a signed record: the services change it only by withdrawal or
+# by superseding it with a re-consent; the admin shows it read-only.
+RECORDED_CONSENT_STATUSES = (ConsentStatus.SIGNED, ConsentStatus.WITHDRAWN, ConsentStatus.SUPERSEDED)
 
 
 class CommChannel(models.TextChoices):

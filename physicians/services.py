@@ -294,10 +294,15 @@ def record_inquiry(
 def update_inquiry(*, inquiry: MedicalInquiry, by, **fields: Any) -> MedicalInquiry:
     if inquiry.status != InquiryStatus.OPEN:
         raise ValidationError("Only an open inquiry can be edited.")
+    clock_moved = any(
+        name in ("priority", "received_at") and getattr(inquiry, name) != value for name, value in fields.items()
+    )
     for name, value in fields.items():
         setattr(inquiry, name, value)
-    # The service level follows the priority and the date received.
-    inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
+    # The service level follows the priority and the date received; any other edit keeps the due
+    # date it was given, even after the service-level rule has changed since.
+    if clock_moved:
+        inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
     inquiry.full_clean()
     inquiry.save()
     return inquiry
@@ -401,7 +406,7 @@ def start_import(*, user, filename: str, raw: bytes):
     if not user.sees_medical_affairs:
         raise ValidationError("Only medical affairs staff may import physicians.")
     content = importer.decode(raw)
-    rows = importer.count_rows(content)  # raises ImportFileError for an unreadable file
+    rows = importer.count_rows(content, filename)  # raises ImportFileError for an unreadable file
     job = PhysicianImport.objects.create(uploaded_by=user, filename=filename[:200], content=content, total_rows=rows)
     if rows > conf.import_async_threshold():
         transaction.on_commit(lambda: _hand_to_worker(tasks.validate_physician_import, job.pk))

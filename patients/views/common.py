@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404, render
 
 from .. import audit, selectors, services
 from ..choices import AccessKind
-from ..forms import AssignForm, EligibilityForm
-from ..models import Case
+from ..forms import CHECKLIST_FORMS, AssignForm, EligibilityForm
+from ..models import Case, TreatmentPlan
 
 
 def case_for(request: HttpRequest, pk: int, detail: bool = False) -> Case:
@@ -111,7 +111,9 @@ def case_page(request: HttpRequest, pk: int, status: int = 200, **extra) -> Http
     return render(request, "patients/case_detail.html", case_context(request, case, **extra), status=status)
 
 
-def case_context(request: HttpRequest, case: Case, **extra) -> dict:
+def case_context(request: HttpRequest, case: Case, checklist_forms: dict | None = None, **extra) -> dict:
+    """The case page's context, `extra` added; `checklist_forms` are the checklist's tick forms
+    as they were refused (what was typed, kept)."""
     user = request.user
     can_change = services.can_change_case(user, case)
     evaluation = getattr(case, "evaluation", None)
@@ -123,7 +125,8 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
         "can_change": can_change,
         "stage_steps": selectors.stage_bar(case),
         "transitions": services.next_transitions(case) if can_change else [],
-        "checklist": checklist(evaluation),
+        "checklist": checklist(evaluation, checklist_forms),
+        "treatment_plan": treatment_plan(case),
         "eligibility_form": EligibilityForm(
             initial={"eligibility": evaluation.eligibility, "clinical_notes": evaluation.clinical_notes}
         )
@@ -134,23 +137,41 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
         "open_form": None,
         "assign_form": AssignForm(user=user, case=case) if (user.is_manager or user.is_admin_role) else None,
         "follow_ups": follow_ups(request, case),
+        "consent_history": selectors.consent_history(case.consents.all()),
     }
     ctx.update(extra)
     return ctx
 
 
-def checklist(evaluation) -> list[dict]:
+def checklist(evaluation, forms: dict | None = None) -> list[dict]:
+    """The checklist's items; an item whose tick records more than who and when has its form
+    (`forms` holds one that was refused, with what was typed)."""
     if evaluation is None:
         return []
-    return [
-        {
-            "key": key,
-            "label": label,
-            "at": getattr(evaluation, f"{key}_at"),
-            "by": getattr(evaluation, f"{key}_by"),
-        }
-        for key, label in evaluation.CHECKLIST
-    ]
+    forms = forms or {}
+    items = []
+    for key, label in evaluation.CHECKLIST:
+        form = forms.get(key)
+        if form is None and key in CHECKLIST_FORMS:
+            form_class = CHECKLIST_FORMS[key]
+            form = form_class(initial={name: getattr(evaluation, name) for name in form_class.base_fields})
+        items.append(
+            {
+                "key": key,
+                "label": label,
+                "at": getattr(evaluation, f"{key}_at"),
+                "by": getattr(evaluation, f"{key}_by"),
+                "form": form,
+            }
+        )
+    return items
+
+
+def treatment_plan(case: Case) -> TreatmentPlan | None:
+    try:
+        return case.treatment_plan
+    except TreatmentPlan.DoesNotExist:
+        return None
 
 
 def follow_ups(request, case):

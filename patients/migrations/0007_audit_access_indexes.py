@@ -27,7 +27,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0003_audit_trail_indexes"),
+        ("patients", "0006_consent_superseded_by_reconsent"),
     ]
 
     operations = [migrations.RunPython(create, drop)]
