@@ -294,6 +294,7 @@ def consent_reconsent(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
     section = SECTIONS["consent"]
     case = case_to_change(request, pk)
     consent = get_object_or_404(section.items(case), pk=item_pk)
+    consent.case = case  # the access entry and the services read it: no second query
     prefix = f"reconsent{consent.pk}"
     status = 200
     if request.method == "GET":

@@ -584,6 +584,6 @@ def test_the_reconsent_form_costs_a_few_queries(stale_case, nurse, client_for, d
     old = _only_consent(stale_case)
     client = client_for(nurse)
     client.get(_url(stale_case, old), **HX)
-    # + the case (with its patient), the consent (with its form)
-    with django_assert_max_num_queries(PER_REQUEST + 2):
+    # + the case (with its patient), the consent (with its form), the PHI access entry
+    with django_assert_max_num_queries(PER_REQUEST + 3):
         assert client.get(_url(stale_case, old), **HX).status_code == 200
