@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditlog.signals import accessed
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -19,6 +20,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import medical_affairs_required, phi_required
+from patients import audit
+from patients.choices import AccessKind
 from patients.services import can_change_case
 from patients.views.common import case_for, case_to_change, changed, log_access, save_form
 from physicians.models import MedicalInquiry
@@ -33,11 +36,20 @@ from .uploads import upload_refusal
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
 
-def log_document_access(document: Document, how: str) -> None:
+def log_document_access(request: HttpRequest, document: Document, how: str) -> None:
     """The one place a document's bytes are recorded as read (who, when, which patient and team,
-    how: download, preview or thumbnail), through the patients' PHI access helper."""
+    how: download, preview or thumbnail): a case's document through the patients' PHI access
+    entry (patients/audit.py, kind "document"); an inquiry's, which names no patient, as a plain
+    access entry about the document."""
     document.audit_access = how
-    log_access(document)
+    if document.case_id is None:
+        accessed.send(sender=Document, instance=document)
+        return
+    case = document.case
+    shown = [(case.patient_id, case.pk, case.team_id)]
+    audit.record_access(
+        request, AccessKind.DOCUMENT, shown, instance=document, extra={"document_id": document.pk, "access": how}
+    )
 
 
 def _harden(response: HttpResponse) -> HttpResponse:
@@ -143,7 +155,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     initial["coverage"] = getattr(coverage, "pk", None)
     page_ctx = {"case": case, "consent": consent, "coverage": coverage, "title": f"File documents · case #{case.pk}"}
     if request.method == "GET":
-        log_access(case)  # the page names the patient
+        log_access(request, case, AccessKind.FRAGMENT)  # the page names the patient
         form = UploadForm(kinds=kinds, initial=initial)
         return render(request, "documents/upload.html", {**page_ctx, "form": form})
 
@@ -173,7 +185,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("patients:case_detail", args=[case.pk]) + "#documents")
     if request.htmx and not (consent or coverage):
         return _render_section(request, case, status=status, form=form)
-    log_access(case)
+    log_access(request, case, AccessKind.FRAGMENT)
     return render(request, "documents/upload.html", {**page_ctx, "form": form}, status=status)
 
 
@@ -287,7 +299,7 @@ def entered_in_error(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def download(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
-    log_document_access(document, "download")
+    log_document_access(request, document, "download")
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
@@ -303,7 +315,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
     if not document.has_preview:
         raise Http404("Only PDFs and images have a preview.")
-    log_document_access(document, "preview")
+    log_document_access(request, document, "preview")
     response = FileResponse(
         document.file.open("rb"), filename=document.download_name, content_type=document.content_type
     )
@@ -316,5 +328,5 @@ def thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
     if not document.thumbnail:
         raise Http404("Only images have a thumbnail.")
-    log_document_access(document, "thumbnail")
+    log_document_access(request, document, "thumbnail")
     return _harden(FileResponse(document.thumbnail.open("rb"), content_type="image/png"))

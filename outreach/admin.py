@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .models import CalendarFeed, DigestLog, EmailOutbox, FollowUp, Notification, OutreachEvent, ServiceLevelRule
-from .rules import ensure_rule_rows
+from .rules import ensure_rule_rows, registry
 
 
 @admin.register(FollowUp)
@@ -32,6 +32,13 @@ class ServiceLevelRuleAdmin(admin.ModelAdmin):
     search_fields = ["key", "label"]
     list_select_related = []
     list_editable = ["enabled"]
+    readonly_fields = ["defaults"]
+
+    @admin.display(description="Defaults")
+    def defaults(self, obj: ServiceLevelRule) -> str:
+        """The registered defaults, which a parameter left out falls back to."""
+        rule = registry().get(obj.key)
+        return ", ".join(f"{name}: {value}" for name, value in rule.defaults.items()) if rule else ""
 
     def changelist_view(self, request, extra_context=None):
         # Every registered rule appears here with its defaults, ready to edit.

@@ -12,3 +12,5 @@ class OutreachConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("rules")
+
+        from . import signals  # noqa: F401  (connects the service-level cache's invalidation)

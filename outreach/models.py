@@ -214,13 +214,28 @@ class ServiceLevelRule(models.Model):
     """An admin's settings for one registered service-level rule (see outreach/rules.py).
 
     Rows are created for every registered rule with its defaults the first time the rules run
-    (or the admin opens the list); `parameters` overrides the defaults key by key.
+    (or the admin opens the list); `parameters` overrides the defaults key by key. These rows are
+    the one source of the service levels: the dashboards, inquiry due dates and the worklist read
+    them too (outreach.rules.parameters, cached; saving a row clears that cache).
     """
 
     key = models.CharField(max_length=40, unique=True)
     label = models.CharField(max_length=200, blank=True)
-    enabled = models.BooleanField(default=True)
-    parameters = models.JSONField(default=dict, blank=True, help_text="Numbers only; keys as in the defaults.")
+    enabled = models.BooleanField(
+        default=True,
+        help_text=(
+            "Off: the rule opens no follow-ups. Its parameters still apply everywhere else "
+            "(new inquiries' due dates, the worklist's gap filter, the dashboards' figures)."
+        ),
+    )
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Numbers only; keys as in the defaults. A change applies at once: to the follow-ups "
+            "the rule opens from then on, the due dates of new inquiries and the dashboards."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,7 +1,15 @@
-"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits)."""
+"""Admin for PHI: no deletion of patients or cases (cancel and decline are the exits); every page
+that shows patient data writes one ACCESS entry (patients/audit.py), as the application's do.
+
+What the services record as having happened is read-only here: a signed, withdrawn or superseded
+consent, every case transition, and a case's stage and discharge. Those change only through the
+services (patients/services.py), with their safeguards and their history.
+"""
 
 from django.contrib import admin
 
+from . import audit
+from .choices import RECORDED_CONSENT_STATUSES, AccessKind
 from .models import (
     Case,
     CaseTransition,
@@ -12,12 +20,53 @@ from .models import (
     InsuranceCoverage,
     Medication,
     Patient,
+    TreatmentPlan,
 )
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
+class PhiAccessLogAdmin(admin.ModelAdmin):
+    """Logs what a changelist, change (or view) page, history or delete confirmation showed: the
+    changelist's page of rows in one entry, a record's page in one entry about it. A POST that
+    saves and redirects shows nothing and logs nothing (the change is audited by django-auditlog)."""
+
+    def audit_shown(self, objs: list) -> list[audit.Shown]:
+        """(patient, case, team) of each object shown. A case's record by default: every
+        changelist below select_related its case."""
+        return audit.case_records_shown(objs)
+
+    def _log(self, request, response, key: str):
+        context = getattr(response, "context_data", None) or {}
+        if key == "cl":
+            cl = context.get("cl")
+            if cl is not None:
+                rows = list(cl.result_list)  # the page the template shows, read once (cached)
+                label = f"Admin {self.model._meta.verbose_name_plural}: {len(rows)} rows"
+                audit.record_access(request, AccessKind.ADMIN, self.audit_shown(rows), model=self.model, label=label)
+        elif context.get(key) is not None:
+            obj = context[key]
+            audit.record_access(request, AccessKind.ADMIN, self.audit_shown([obj]), instance=obj)
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        return self._log(request, super().changelist_view(request, extra_context), "cl")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._log(request, super().change_view(request, object_id, form_url, extra_context), "original")
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self._log(request, super().history_view(request, object_id, extra_context), "object")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._log(request, super().delete_view(request, object_id, extra_context), "object")
+
+
+class NoDeleteAdmin(PhiAccessLogAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def _all_fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
 
 
 @admin.register(Patient)
@@ -36,6 +85,9 @@ class PatientAdmin(NoDeleteAdmin):
     list_select_related = []
     show_full_result_count = False
 
+    def audit_shown(self, objs):
+        return audit.patients_shown(objs)
+
 
 @admin.register(Case)
 class CaseAdmin(NoDeleteAdmin):
@@ -45,6 +97,16 @@ class CaseAdmin(NoDeleteAdmin):
     list_select_related = ["patient", "assigned_liaison", "team"]
     raw_id_fields = ["patient", "assigned_liaison", "referral_physician", "referral_institution", "created_by"]
     show_full_result_count = False
+
+    def audit_shown(self, objs):
+        return audit.cases_shown(objs)
+
+    # The stage moves only by a transition (services.TRANSITIONS, which writes the history), and
+    # a discharge is recorded only by services.discharge: never edited here, discharged or not.
+    LIFECYCLE_FIELDS = ["stage", "stage_changed_at", "discharged_at", "discharge_disposition", "discharge_summary"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.LIFECYCLE_FIELDS]
 
 
 @admin.register(CaseTransition)
@@ -57,6 +119,9 @@ class CaseTransitionAdmin(NoDeleteAdmin):
     list_select_related = ["case", "by"]
     raw_id_fields = ["case", "by"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return _all_fields(CaseTransition)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -75,7 +140,7 @@ class EvaluationAdmin(NoDeleteAdmin):
 
 
 @admin.register(Medication)
-class MedicationAdmin(admin.ModelAdmin):
+class MedicationAdmin(PhiAccessLogAdmin):
     list_display = ["name", "dose", "route", "frequency", "reconciled", "case"]
     list_filter = ["reconciled", "route"]
     search_fields = ["name", "case__patient__mrn"]
@@ -84,12 +149,20 @@ class MedicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(InsuranceCoverage)
-class InsuranceCoverageAdmin(admin.ModelAdmin):
+class InsuranceCoverageAdmin(PhiAccessLogAdmin):
     list_display = ["payer", "plan", "member_id", "authorization_status", "verified_at", "case"]
     list_filter = ["authorization_status", "is_primary"]
     search_fields = ["payer", "member_id", "case__patient__mrn"]
     list_select_related = ["case"]
     raw_id_fields = ["case", "verified_by"]
+
+
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(admin.ModelAdmin):
+    list_display = ["case", "expected_length_of_stay_days", "updated_by", "updated_at"]
+    search_fields = ["case__patient__mrn"]
+    list_select_related = ["case", "updated_by"]
+    raw_id_fields = ["case", "updated_by"]
 
 
 @admin.register(ConsentForm)
@@ -102,11 +175,34 @@ class ConsentFormAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(NoDeleteAdmin):
-    list_display = ["procedure", "form", "form_version", "status", "signed_at", "case"]
+    """Consents are recorded from the case page (services.add_consent, update_consent, reconsent),
+    which check the safeguards of a signature. Here a pending or refused consent's procedure and
+    "required" flag can be corrected; everything about its explanation and signature, and all of
+    a signed, withdrawn or superseded consent, is read-only."""
+
+    list_display = ["procedure", "form", "form_version", "status", "signed_at", "superseded_at", "case"]
     list_filter = ["status", "form", "required"]
     search_fields = ["procedure", "case__patient__mrn"]
     list_select_related = ["form", "case"]
-    raw_id_fields = ["case", "explained_by"]
+    raw_id_fields = ["case", "explained_by", "superseded_by"]
+    EDITABLE_BEFORE_SIGNING = ["procedure", "required"]
+
+    @staticmethod
+    def is_recorded(obj) -> bool:
+        return obj is not None and obj.status in RECORDED_CONSENT_STATUSES
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.is_recorded(obj):
+            return _all_fields(Consent)
+        return [name for name in _all_fields(Consent) if name not in self.EDITABLE_BEFORE_SIGNING]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if self.is_recorded(obj):
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(Communication)

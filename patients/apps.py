@@ -19,6 +19,7 @@ class PatientsConfig(AppConfig):
             models.Evaluation,
             models.Medication,
             models.InsuranceCoverage,
+            models.TreatmentPlan,
             models.Consent,
             models.Communication,
         ):

@@ -71,6 +71,13 @@ class ConsentStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
     REFUSED = "refused", "Refused"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    # Replaced by a newer consent of the same form (a re-consent): kept as a record, read-only.
+    SUPERSEDED = "superseded", "Superseded"
+
+
+# A consent in these states is a signed record: the services change it only by withdrawal or
+# by superseding it with a re-consent; the admin shows it read-only.
+RECORDED_CONSENT_STATUSES = (ConsentStatus.SIGNED, ConsentStatus.WITHDRAWN, ConsentStatus.SUPERSEDED)
 
 
 class CommChannel(models.TextChoices):
@@ -87,3 +94,18 @@ class CommParties(models.TextChoices):
     LIAISON_FAMILY = "liaison_family", "Liaison – family"
     LIAISON_PROVIDER = "liaison_provider", "Liaison – provider"
     PROVIDER_PATIENT = "provider_patient", "Provider – patient"
+
+
+class AccessKind(models.TextChoices):
+    """What kind of page, fragment or file showed patient data: an ACCESS entry's `kind`
+    (patients/audit.py), and the audit page's filter."""
+
+    CASE = "case", "Case page"
+    FRAGMENT = "fragment", "Part of a case page"
+    PATIENT = "patient", "Patient page"
+    REFERRAL = "referral", "Referral form for a known patient"
+    WORKLIST = "worklist", "Worklist"
+    PRINT = "print", "Hand-over print"
+    EXPORT = "export", "CSV export"
+    ADMIN = "admin", "Django admin"
+    DOCUMENT = "document", "Document (download, preview or thumbnail)"

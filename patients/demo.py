@@ -41,6 +41,7 @@ from .models import (
     InsuranceCoverage,
     Medication,
     Patient,
+    TreatmentPlan,
 )
 
 MRN_PREFIX = "DEMO"
@@ -85,8 +86,59 @@ MEDS = [
     ("Insulin glargine", "20 units", "subcutaneous", "nightly"),
     ("Furosemide", "40 mg", "oral", "daily"),
 ]
+PLAN_GOALS = [
+    "Walk 150 m with a rolling walker; independent transfers.",
+    "Wound closure; manage dressing changes at home with the family.",
+    "Return to baseline breathing; safe use of inhalers and home oxygen.",
+    "Independent in self-care; stable blood glucose on the new regimen.",
+]
+PLAN_SERVICES = [
+    "Physical therapy 5x/week, occupational therapy 3x/week, medication teaching.",
+    "Wound care daily, IV antibiotics, nutrition consult.",
+    "Pulmonary rehabilitation, respiratory therapy, smoking cessation counselling.",
+    "Speech therapy, physical therapy, stroke education for patient and family.",
+]
 LANGUAGES = ["English"] * 7 + ["Spanish", "Vietnamese", "Portuguese"]
 CONSENT_FORMS = [("Admission", "2.1", True), ("Treatment plan", "1.4", True), ("Release of information", "1.0", False)]
+
+
+def _previous_version(version: str) -> str | None:
+    major, _, minor = version.partition(".")
+    if minor.isdigit() and int(minor) > 0:
+        return f"{major}.{int(minor) - 1}"
+    return f"{int(major) - 1}.0" if major.isdigit() and int(major) > 1 else None
+
+
+def _superseded_versions(consents: list[Consent]) -> list[Consent]:
+    """For every fourth consent signed on an admitted case, the one it replaced by re-consent:
+    signed on the form's previous version, superseded when the current one was signed."""
+    earlier = []
+    signed = [c for c in consents if c.status == ConsentStatus.SIGNED and c.case.admitted_at and c.explained_at]
+    for i, new in enumerate(signed):
+        old_version = _previous_version(new.form_version)
+        if i % 4 or old_version is None:
+            continue
+        start = new.case.evaluation_started_at
+        earlier.append(
+            Consent(
+                case=new.case,
+                procedure=new.procedure,
+                form=new.form,
+                form_version=old_version,
+                required=new.required,
+                explained_by=new.explained_by,
+                explained_at=start + (new.explained_at - start) / 4,
+                teach_back_confirmed=True,
+                signed_by=SignedBy.PATIENT,
+                witness_name=new.witness_name,
+                interpreter_used=new.interpreter_used,
+                status=ConsentStatus.SUPERSEDED,
+                signed_at=start + (new.explained_at - start) / 2,
+                superseded_at=new.signed_at,
+                superseded_by=new,
+            )
+        )
+    return earlier
 
 
 def _referral_sources(rng: random.Random):
@@ -241,7 +293,7 @@ def seed(*, scale: int, stdout) -> None:
         timelines.append([(stamps[i - 1][0] if i else "", s, at) for i, (s, at) in enumerate(stamps)])
     Case.objects.bulk_create(cases, batch_size=1000)
 
-    transitions, evaluations, consents, coverages, meds, comms = [], [], [], [], [], []
+    transitions, evaluations, consents, coverages, meds, comms, plans = [], [], [], [], [], [], []
     status_cycle = [ConsentStatus.PENDING, ConsentStatus.SIGNED, ConsentStatus.REFUSED, ConsentStatus.WITHDRAWN]
     for idx, (case, timeline) in enumerate(zip(cases, timelines, strict=True)):
         liaison = case.assigned_liaison
@@ -253,18 +305,40 @@ def seed(*, scale: int, stdout) -> None:
             done = case.evaluated_at is not None
             partial = rng.randint(0, 3)
             ev = Evaluation(case=case, clinical_notes="Reviewed records from the referring hospital.")
+            ticked = set()
             for i, (key, _label) in enumerate(Evaluation.CHECKLIST):
                 if done or i < partial:
+                    ticked.add(key)
                     setattr(ev, f"{key}_by", liaison)
                     end = case.evaluated_at or now
                     setattr(
                         ev, f"{key}_at", case.evaluation_started_at + (end - case.evaluation_started_at) * (i + 1) / 5
                     )
+            # Each tick with its evidence (services.EVIDENCE): the note of the records reviewed,
+            # the medications reconciled, the treatment plan, the coverage verified and authorized.
+            if "records_reviewed" in ticked:
+                ev.records_review_note = (
+                    "Discharge summary, history and physical, recent labs from the referring hospital."
+                )
+            if "treatment_plan_reviewed" in ticked or rng.random() < 0.3:
+                plans.append(
+                    TreatmentPlan(
+                        case=case,
+                        goals=rng.choice(PLAN_GOALS),
+                        planned_services=rng.choice(PLAN_SERVICES),
+                        expected_length_of_stay_days=rng.randint(7, 21),
+                        updated_by=liaison,
+                    )
+                )
             if done:
                 ev.eligibility, ev.decided_by, ev.decided_at = Eligibility.ELIGIBLE, liaison, case.evaluated_at
             evaluations.append(ev)
             payer, plan = rng.choice(PAYERS)
-            approved = case.stage in (Stage.ADMITTED, Stage.DISCHARGED) or rng.random() < 0.4
+            approved = done or rng.random() < 0.4
+            # In force on the expected admission date (the evidence of "Insurance verified").
+            valid_from = None
+            if approved and case.accepted_at:
+                valid_from = min(case.accepted_at.date(), case.expected_admission_date or case.accepted_at.date())
             coverages.append(
                 InsuranceCoverage(
                     case=case,
@@ -276,14 +350,15 @@ def seed(*, scale: int, stdout) -> None:
                     verified_at=case.evaluated_at,
                     authorization_status=AuthorizationStatus.APPROVED if approved else AuthorizationStatus.PENDING,
                     authorization_number=f"AUTH-{rng.randint(10000, 99999)}" if approved else "",
-                    authorization_valid_from=case.accepted_at.date() if approved and case.accepted_at else None,
-                    authorization_valid_to=(case.accepted_at + dt.timedelta(days=60)).date()
-                    if approved and case.accepted_at
-                    else None,
+                    authorization_valid_from=valid_from,
+                    authorization_valid_to=valid_from + dt.timedelta(days=60) if valid_from else None,
                 )
             )
             for name, dose, route, freq in rng.sample(MEDS, rng.randint(1, 4)):
-                meds.append(Medication(case=case, name=name, dose=dose, route=route, frequency=freq, reconciled=done))
+                reconciled = "medications_reviewed" in ticked
+                meds.append(
+                    Medication(case=case, name=name, dose=dose, route=route, frequency=freq, reconciled=reconciled)
+                )
             admitted = case.admitted_at is not None
             for form in forms:
                 if admitted and form.required_for_admission:
@@ -350,7 +425,9 @@ def seed(*, scale: int, stdout) -> None:
     Evaluation.objects.bulk_create(evaluations, batch_size=2000)
     InsuranceCoverage.objects.bulk_create(coverages, batch_size=2000)
     Medication.objects.bulk_create(meds, batch_size=2000)
+    TreatmentPlan.objects.bulk_create(plans, batch_size=2000)
     Consent.objects.bulk_create(consents, batch_size=2000)
+    consents += Consent.objects.bulk_create(_superseded_versions(consents), batch_size=2000)
     Communication.objects.bulk_create(comms, batch_size=2000)
     Case.objects.bulk_update(cases, ["last_communication_at"], batch_size=1000)
     follow_ups = _follow_ups(cases, users, manager, now, rng)

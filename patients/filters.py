@@ -101,10 +101,10 @@ class CaseFilter(django_filters.FilterSet):
         return qs.filter(pk__in=Consent.objects.filter(status=ConsentStatus.PENDING).values("case_id"))
 
     def filter_gap(self, qs, name, value):
-        """Open cases without a communication for COMMUNICATION_GAP_DAYS (reporting's definition)."""
+        """Open cases without a communication for the communication-gap rule's days (as the dashboard)."""
         if not value:
             return qs
-        before = timezone.now() - dt.timedelta(days=conf.COMMUNICATION_GAP_DAYS)
+        before = timezone.now() - dt.timedelta(days=conf.communication_gap_days())
         return qs.filter(
             Q(last_communication_at__isnull=True) | Q(last_communication_at__lt=before), stage__in=OPEN_STAGES
         )

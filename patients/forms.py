@@ -11,9 +11,17 @@ from liaison_crm.widgets import LookupSelect
 from physicians.lookups import INSTITUTIONS, PHYSICIANS
 from physicians.models import Institution, Physician
 
-from .choices import AuthorizationStatus, ConsentStatus, DeclineReason, DischargeDisposition, Eligibility, SignedBy
+from .choices import (
+    AccessKind,
+    AuthorizationStatus,
+    ConsentStatus,
+    DeclineReason,
+    DischargeDisposition,
+    Eligibility,
+    SignedBy,
+)
 from .lookups import AUDIT_PEOPLE, audit_people
-from .models import Case, Communication, ConsentForm, InsuranceCoverage, Medication, Patient
+from .models import Case, Communication, ConsentForm, InsuranceCoverage, Medication, Patient, TreatmentPlan
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -248,6 +256,42 @@ class EligibilityForm(_Crispy, forms.Form):
     clinical_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class RecordsReviewedForm(_Crispy, forms.Form):
+    """What the "Medical records reviewed" tick records with it (services.EVIDENCE_FIELDS)."""
+
+    records_review_note = forms.CharField(
+        label="Records reviewed",
+        required=False,  # services.records_review_missing says what is missing
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Which records: discharge summary, history and physical, labs, imaging…",
+    )
+
+
+class MedicationsReviewedForm(_Crispy, forms.Form):
+    """What the "Medications reviewed" tick records with it (services.EVIDENCE_FIELDS)."""
+
+    no_current_medications = forms.BooleanField(required=False, label="No current medications (the patient takes none)")
+
+
+# The checklist items whose tick records more than who and when.
+CHECKLIST_FORMS: dict[str, type[forms.Form]] = {
+    "records_reviewed": RecordsReviewedForm,
+    "medications_reviewed": MedicationsReviewedForm,
+}
+
+
+class TreatmentPlanForm(_Crispy, forms.ModelForm):
+    autofocus = True
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["goals", "planned_services", "expected_length_of_stay_days"]
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 2}),
+            "planned_services": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
 class MedicationForm(_Crispy, forms.ModelForm):
     autofocus = True
 
@@ -287,45 +331,72 @@ class ConsentAddForm(_Crispy, forms.Form):
     required = forms.BooleanField(required=False, initial=True, label="Required before admission")
 
 
-class ConsentUpdateForm(_Crispy, forms.Form):
+def _this_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class _ConsentSignatureForm(_Crispy, forms.Form):
+    """The safeguards of a signature, shared by the consent's update form and its re-consent:
+    the services check them (services._signature_errors) and answer per field."""
+
     autofocus = True
     explained = forms.BooleanField(required=False, label="Procedure explained")
     teach_back_confirmed = forms.BooleanField(required=False, label="Patient understood (teach-back confirmed)")
     interpreter_used = forms.BooleanField(required=False)
-    status = forms.ChoiceField(choices=ConsentStatus.choices)
     signed_by = forms.ChoiceField(choices=[("", "—"), *SignedBy.choices], required=False)
     representative_name = forms.CharField(max_length=120, required=False)
     representative_relationship = forms.CharField(max_length=60, required=False)
     witness_name = forms.CharField(max_length=120, required=False)
-
-    def __init__(self, *args, consent=None, **kwargs):
-        if consent is not None and "initial" not in kwargs:
-            kwargs["initial"] = {
-                "explained": consent.explained_at is not None,
-                "teach_back_confirmed": consent.teach_back_confirmed,
-                "interpreter_used": consent.interpreter_used,
-                "status": consent.status,
-                "signed_by": consent.signed_by,
-                "representative_name": consent.representative_name,
-                "representative_relationship": consent.representative_relationship,
-                "witness_name": consent.witness_name,
-            }
-        super().__init__(*args, **kwargs)
+    signed_at = forms.DateTimeField(
+        label="Signed at",
+        widget=DATETIME,
+        required=False,
+        initial=_this_minute,
+        help_text="When it was signed: now, or earlier since the referral was received.",
+    )
 
     def get_layout(self) -> Layout:
         checks = ("explained", "teach_back_confirmed", "interpreter_used")
         return Layout(
             Row(
                 *(Column(name, css_class="col-md-4") for name in checks),
-                Column("status", css_class="col-md-6"),
-                Column("signed_by", css_class="col-md-6"),
+                *(Column(name, css_class="col-md-6") for name in ("status", "signed_by") if name in self.fields),
                 # data-representative: static/js/patients.js shows these only when a representative signs.
                 Column("representative_name", css_class="col-md-6", data_representative=True),
                 Column("representative_relationship", css_class="col-md-6", data_representative=True),
                 Column("witness_name", css_class="col-md-6"),
+                Column("signed_at", css_class="col-md-6"),
                 css_class="g-2",
             )
         )
+
+
+class ConsentUpdateForm(_ConsentSignatureForm):
+    # Superseded is no choice: only a re-consent supersedes a consent.
+    status = forms.ChoiceField(choices=[c for c in ConsentStatus.choices if c[0] != ConsentStatus.SUPERSEDED])
+
+    def __init__(self, *args, consent=None, **kwargs):
+        if consent is not None and "initial" not in kwargs:
+            # A consent that needs renewing is explained and understood afresh, on the new version.
+            fresh = consent.is_renewable
+            kwargs["initial"] = {
+                "explained": consent.explained_at is not None and not fresh,
+                "teach_back_confirmed": consent.teach_back_confirmed and not fresh,
+                "interpreter_used": consent.interpreter_used,
+                "status": consent.status,
+                "signed_by": consent.signed_by,
+                "representative_name": consent.representative_name,
+                "representative_relationship": consent.representative_relationship,
+                "witness_name": consent.witness_name,
+                "signed_at": timezone.localtime(consent.signed_at) if consent.signed_at else _this_minute(),
+            }
+        super().__init__(*args, **kwargs)
+
+
+class ReconsentForm(_ConsentSignatureForm):
+    """A new signature on the form's current version (services.reconsent)."""
+
+    explained = forms.BooleanField(required=False, label="New version explained")
 
 
 class CommunicationForm(_Crispy, forms.ModelForm):
@@ -371,6 +442,7 @@ class AuditFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
     )
+    kind = forms.ChoiceField(choices=[("", "Any page"), *AccessKind.choices], required=False, label="Viewed on")
     date_from = forms.DateField(required=False, widget=DATE, label="From")
     date_to = forms.DateField(required=False, widget=DATE, label="To")
 

@@ -3,8 +3,12 @@ pre-admission work on a case. Every model here is registered with django-auditlo
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 from .choices import (
@@ -21,6 +25,7 @@ from .choices import (
     SignedBy,
     Stage,
 )
+from .matching import PhoneDigits
 
 
 def _phi_scope(qs: models.QuerySet, user, team_field: str) -> models.QuerySet:
@@ -76,6 +81,11 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name"]
         indexes = [
             models.Index(fields=["last_name", "first_name", "date_of_birth"], name="patient_name_dob_idx"),
+            # The three branches of the duplicate check (services.find_duplicates), so that it
+            # reads a few index entries rather than every patient.
+            models.Index(Upper("mrn"), name="patient_upper_mrn_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(PhoneDigits("phone"), name="patient_phone_digits_idx"),
         ]
 
     def __str__(self) -> str:
@@ -90,12 +100,47 @@ class Patient(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class WholeDaysBetween(models.Func):
+    """Whole days (elapsed time, rounded down) from `start` to `end`; NULL when either is NULL."""
+
+    output_field = models.IntegerField()
+    arity = 2
+
+    def _compiled(self, compiler) -> tuple[str, str, tuple]:
+        start, end = self.source_expressions
+        start_sql, start_params = compiler.compile(start)
+        end_sql, end_params = compiler.compile(end)
+        return start_sql, end_sql, (*end_params, *start_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: (end - start) is an interval, its epoch the exact number of seconds.
+        start, end, params = self._compiled(compiler)
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400) AS integer)", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Whole seconds, divided as integers: julianday()'s floating point put an exact three
+        # days at 2.9999999.
+        start, end, params = self._compiled(compiler)
+        return (
+            f"((CAST(strftime('%%s', {end}) AS integer) - CAST(strftime('%%s', {start}) AS integer)) / 86400)",
+            params,
+        )
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
         return _phi_scope(self, user, "team")
 
     def open(self) -> CaseQuerySet:
         return self.filter(stage__in=OPEN_STAGES)
+
+    def with_length_of_stay(self, now: dt.datetime | None = None) -> CaseQuerySet:
+        """`length_of_stay_days`: whole days from admission to discharge, or to `now` while the
+        patient is still admitted (days so far); None before admission. The one definition of
+        length of stay: the case page, the print view, the worklist and the export read it."""
+        now = now or timezone.now()
+        end = Coalesce("discharged_at", models.Value(now, output_field=models.DateTimeField()))
+        return self.annotate(length_of_stay_days=WholeDaysBetween("admitted_at", end))
 
 
 class Case(models.Model):
@@ -202,10 +247,14 @@ class Evaluation(AuditedCaseChild, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     records_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # What the "Medical records reviewed" tick rests on until the case has its documents.
+    records_review_note = models.TextField("medical records reviewed", blank=True)
     medications_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     medications_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Set with the "Medications reviewed" tick when the patient takes none (none may be listed).
+    no_current_medications = models.BooleanField(default=False)
     treatment_plan_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -280,6 +329,44 @@ class InsuranceCoverage(AuditedCaseChild, models.Model):
     def __str__(self) -> str:
         return f"{self.payer} {self.plan}".strip()
 
+    @property
+    def needs_authorization(self) -> bool:
+        return self.authorization_status != AuthorizationStatus.NOT_REQUIRED
+
+    def authorization_valid_on(self, day: dt.date) -> bool:
+        """Approved and in force on `day` (either end of the period may be open)."""
+        return (
+            self.authorization_status == AuthorizationStatus.APPROVED
+            and (self.authorization_valid_from is None or self.authorization_valid_from <= day)
+            and (self.authorization_valid_to is None or day <= self.authorization_valid_to)
+        )
+
+
+class TreatmentPlan(AuditedCaseChild, models.Model):
+    """The plan the "Treatment plan reviewed" tick rests on: one per case."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="treatment_plan")
+    goals = models.TextField()
+    planned_services = models.TextField("planned services or therapies")
+    expected_length_of_stay_days = models.PositiveIntegerField(
+        "expected length of stay (days)", validators=[MinValueValidator(1)]
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expected_length_of_stay_days__gte=1), name="treatment_plan_stay_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Treatment plan of case #{self.case_id}"
+
 
 class ConsentForm(models.Model):
     """A consent document and its current version; a newer version supersedes signed ones."""
@@ -314,6 +401,11 @@ class Consent(AuditedCaseChild, models.Model):
     status = models.CharField(max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.PENDING)
     signed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # A re-consent replaces this one: `superseded_by` is the consent that did, signed at `superseded_at`.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
+    )
 
     class Meta:
         ordering = ["procedure"]
@@ -323,8 +415,19 @@ class Consent(AuditedCaseChild, models.Model):
         return f"{self.procedure} ({self.get_status_display()})"
 
     @property
-    def is_superseded(self) -> bool:
+    def needs_reconsent(self) -> bool:
+        """Signed on a version of the form that has since moved on: it blocks admission until a
+        re-consent on the current version supersedes it."""
         return self.status == ConsentStatus.SIGNED and self.form_version != self.form.current_version
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == ConsentStatus.SUPERSEDED
+
+    @property
+    def is_renewable(self) -> bool:
+        """What "Re-consent" replaces: a consent signed on an old form version, or withdrawn."""
+        return self.needs_reconsent or self.status == ConsentStatus.WITHDRAWN
 
 
 class Communication(AuditedCaseChild, models.Model):

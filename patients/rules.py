@@ -28,7 +28,7 @@ def _stamp(value: datetime) -> str:
     {"urgent_hours": 2, "standard_hours": 48},
 )
 def referral_not_evaluated(*, now: datetime, params: dict) -> Iterator[FollowUp]:
-    windows = {Priority.URGENT: params.get("urgent_hours", 2), Priority.STANDARD: params.get("standard_hours", 48)}
+    windows = {Priority.URGENT: params["urgent_hours"], Priority.STANDARD: params["standard_hours"]}
     for priority, hours in windows.items():
         rows = (
             Case.objects.filter(
@@ -52,8 +52,14 @@ def referral_not_evaluated(*, now: datetime, params: dict) -> Iterator[FollowUp]
             )
 
 
-@register("consent_superseded", "Signed consent superseded by a new form version before admission", {})
+@register(
+    "consent_superseded",
+    "Signed consent superseded by a new form version before admission: re-consent due within the hours set",
+    {"due_hours": 0},
+)
 def consent_superseded(*, now: datetime, params: dict) -> Iterator[FollowUp]:
+    """A re-consent follow-up, due `due_hours` after the rule finds the superseded consent (0: at once)."""
+    due_hours = float(params["due_hours"])
     rows = (
         Consent.objects.filter(
             status=ConsentStatus.SIGNED,
@@ -71,15 +77,20 @@ def consent_superseded(*, now: datetime, params: dict) -> Iterator[FollowUp]:
             owner_id=owner_id,
             team_id=team_id,
             title=f"Case #{case_id}: re-consent needed, {form_name} is now v{version}"[:200],
-            due_at=now,
+            due_at=now + timedelta(hours=due_hours),
             case_id=case_id,
             rule_key=f"{pk}:{version}"[:120],
         )
 
 
-@register("admitted_no_communication", "Admitted case with no communication logged", {"days": 3})
+@register(
+    "admitted_no_communication",
+    "Communication gap: admitted case with no communication logged (the worklist and dashboards use these days)",
+    {"days": 3},
+)
 def admitted_no_communication(*, now: datetime, params: dict) -> Iterator[FollowUp]:
-    days = float(params.get("days", 3))
+    """The one definition of a communication gap: its days also drive patients.conf.communication_gap_days."""
+    days = float(params["days"])
     rows = (
         Case.objects.filter(stage=Stage.ADMITTED, assigned_liaison__isnull=False)
         .annotate(anchor=Coalesce("last_communication_at", "admitted_at", "stage_changed_at"))

@@ -26,6 +26,7 @@ from .models import (
     InsuranceCoverage,
     Medication,
     Patient,
+    TreatmentPlan,
 )
 from .services import accept_blockers, admission_blockers
 
@@ -39,7 +40,9 @@ STAGE_ORDER = [
     Stage.CANCELLED,
 ]
 
-PHI_MODELS = (Patient, Case, CaseTransition, Evaluation, Medication, InsuranceCoverage, Consent, Communication)
+PHI_MODELS = (
+    Patient, Case, CaseTransition, Evaluation, Medication, InsuranceCoverage, TreatmentPlan, Consent, Communication,
+)  # fmt: skip
 
 
 PATIENT_UNSHOWN_ON_WORKLIST = (
@@ -48,7 +51,8 @@ PATIENT_UNSHOWN_ON_WORKLIST = (
 )  # fmt: skip
 
 
-CONSENTS, COVERAGES = "consent_list", "coverage_list"  # worklist_queryset()'s prefetched lists
+# worklist_queryset()'s prefetched lists
+CONSENTS, COVERAGES, MEDICATIONS = "consent_list", "coverage_list", "medication_list"
 
 
 def _consents_and_coverages(case: Case) -> tuple:
@@ -63,18 +67,37 @@ def stage_rank():
     return When_(*[When(stage=s, then=Value(i)) for i, s in enumerate(STAGE_ORDER)], output_field=IntegerField())
 
 
-def worklist_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
+def worklist_queryset(qs: QuerySet[Case], now: dt.datetime | None = None) -> QuerySet[Case]:
     """Rows for the worklist: everything a row shows, in a fixed number of queries."""
+    related = (
+        "patient",
+        "assigned_liaison",
+        "evaluation",
+        "treatment_plan",
+        "referral_physician",
+        "referral_institution",
+    )
     return (
-        qs.select_related("patient", "assigned_liaison", "evaluation", "referral_physician", "referral_institution")
-        # A row shows the patient's name and MRN: the rest of their record is not read.
-        .defer(*(f"patient__{field}" for field in PATIENT_UNSHOWN_ON_WORKLIST), *User.unshown("assigned_liaison"))
+        qs.select_related(*related)
+        # A row shows the patient's name and MRN: the rest of their record is not read. Of the
+        # treatment plan, only whether there is one (the evidence of its tick).
+        .defer(
+            *(f"patient__{field}" for field in PATIENT_UNSHOWN_ON_WORKLIST),
+            *User.unshown("assigned_liaison"),
+            "treatment_plan__goals",
+            "treatment_plan__planned_services",
+        )
         # As plain lists (to_attr): a prefetch into the related manager builds a filtered
-        # queryset for every row of the page, a fifth of the worklist's Python time.
+        # queryset for every row of the page, a fifth of the worklist's Python time. The
+        # medications are the evidence of the "Medications reviewed" tick (accept_blockers).
         .prefetch_related(
             Prefetch("consents", queryset=Consent.objects.select_related("form"), to_attr=CONSENTS),
             Prefetch("coverages", queryset=InsuranceCoverage.objects.all(), to_attr=COVERAGES),
+            Prefetch(
+                "medications", queryset=Medication.objects.only("case", "name", "reconciled"), to_attr=MEDICATIONS
+            ),
         )
+        .with_length_of_stay(now)
         .annotate(stage_rank=stage_rank())
     )
 
@@ -103,7 +126,8 @@ def next_step(case: Case) -> str:
         for key, _label in Evaluation.CHECKLIST:
             if getattr(evaluation, f"{key}_at") is None:
                 return words[key]
-        blockers = accept_blockers(case)
+        medications, coverages = getattr(case, MEDICATIONS, None), getattr(case, COVERAGES, None)
+        blockers = accept_blockers(case, medications=medications, coverages=coverages)
         return blockers[0] if blockers else "ready to accept"
     if case.stage == Stage.ACCEPTED:
         consents, coverages = _consents_and_coverages(case)
@@ -134,10 +158,11 @@ def case_detail_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
     reviewers = [f"{key}_by" for key, _label in Evaluation.CHECKLIST] + ["decided_by"]
     people = ["assigned_liaison", "created_by"]
     return (
-        qs.select_related("patient", "team", "referral_physician", "referral_institution", *people)
+        qs.select_related("patient", "team", "referral_physician", "referral_institution", "treatment_plan", *people)
         # The people on the page are shown by name: their other columns (the password hash
         # above all) stay in the database, and the query is a hundred columns shorter.
         .defer(*User.unshown(*people))
+        .with_length_of_stay()
         .prefetch_related(
             # The evaluation and its five reviewers in a query of their own: joined to the case,
             # they made a 13-table join that PostgreSQL took 4-6 ms to plan (0.4 ms to run) on
@@ -159,6 +184,36 @@ def case_detail_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
             Prefetch("transitions", queryset=CaseTransition.objects.select_related("by").defer(*User.unshown("by"))),
         )
     )
+
+
+@dataclass(frozen=True)
+class ConsentHistory:
+    """A consent as the case page shows it: the current one (what the nurse acts on) and its
+    versions, the consents it superseded through re-consents included, newest first."""
+
+    consent: Consent
+    versions: list[Consent]
+
+
+def consent_history(consents) -> list[ConsentHistory]:
+    """The case's consents grouped by what replaced what, from the list already read (the case
+    page prefetches it): no query per consent."""
+    consents = list(consents)
+    by_pk = {c.pk: c for c in consents}
+
+    def current(consent: Consent) -> Consent:
+        seen = set()
+        while consent.superseded_by_id in by_pk and consent.pk not in seen:
+            seen.add(consent.pk)
+            consent = by_pk[consent.superseded_by_id]
+        return consent
+
+    chains: dict[int, list[Consent]] = {}
+    for consent in consents:
+        chains.setdefault(current(consent).pk, []).append(consent)
+    return [
+        ConsentHistory(by_pk[pk], sorted(versions, key=lambda c: c.pk, reverse=True)) for pk, versions in chains.items()
+    ]
 
 
 def stage_bar(case: Case) -> list[dict]:
@@ -190,6 +245,7 @@ class AuditFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     action: int | None = None
+    kind: str | None = None  # choices.AccessKind: which page, fragment, export or admin page
 
 
 def phi_content_types() -> list[ContentType]:
@@ -204,13 +260,20 @@ def audit_entries(user, filters: AuditFilters) -> QuerySet[LogEntry]:
         Q(content_type__in=[ct.pk for ct in phi_content_types()])
         | Q(content_type=ContentType.objects.get_for_model(Document), additional_data__has_key="patient_id")
     )
+    # An entry about one team or patient names it as team_id / patient_id; an access entry
+    # about several (a worklist page, an export) lists them as keys (patients/audit.py).
     scope = user.scope_team_ids
     if scope is not None:
-        qs = qs.filter(additional_data__team_id__in=list(scope))
+        teams = [str(pk) for pk in scope]
+        qs = qs.filter(Q(additional_data__team_id__in=list(scope)) | Q(additional_data__teams__has_any_keys=teams))
     if filters.user:
         qs = qs.filter(actor_id=filters.user)
     if filters.patient:
-        qs = qs.filter(additional_data__patient_id=filters.patient)
+        qs = qs.filter(
+            Q(additional_data__patient_id=filters.patient) | Q(additional_data__patients__has_key=str(filters.patient))
+        )
+    if filters.kind:
+        qs = qs.filter(action=LogEntry.Action.ACCESS, additional_data__kind=filters.kind)
     if filters.action is not None:
         qs = qs.filter(action=filters.action)
     # Ranges on the indexed timestamp, not a date() of it.

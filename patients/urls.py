@@ -7,6 +7,7 @@ app_name = "patients"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("export.csv", views.worklist_export, name="worklist_export"),
     path("referrals/new/", views.referral_new, name="referral_new"),
     path("audit/", views.audit, name="audit"),
     path("lookups/audit-people/", lookups.AUDIT_PEOPLE.as_view(), name="lookup_audit_people"),
@@ -34,6 +35,8 @@ urlpatterns = [
     path("cases/<int:pk>/coverages/<int:item_pk>/", views.section_edit, {"kind": "coverage"}, name="coverage_edit"),
     path("cases/<int:pk>/consents/", views.section_add, {"kind": "consent"}, name="consent_add"),
     path("cases/<int:pk>/consents/<int:item_pk>/", views.section_edit, {"kind": "consent"}, name="consent_edit"),
+    path("cases/<int:pk>/consents/<int:item_pk>/reconsent/", views.consent_reconsent, name="consent_reconsent"),
     path("cases/<int:pk>/communications/", views.section_add, {"kind": "communication"}, name="communication_add"),
     path("cases/<int:pk>/follow-ups/", views.section_add, {"kind": "follow_up"}, name="follow_up_add"),
+    path("cases/<int:pk>/treatment-plan/", views.section_add, {"kind": "treatment_plan"}, name="treatment_plan_add"),
 ]

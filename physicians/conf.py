@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .choices import InquiryPriority
+from outreach.rules import parameters
 
-_DEFAULT_SLA_DAYS = {InquiryPriority.URGENT: 2, InquiryPriority.STANDARD: 10}
+from .choices import InquiryPriority, KolTier
+
+# Service levels are not settings: they are the admin's ServiceLevelRule rows (outreach/rules.py),
+# whose defaults physicians/rules.py registers. These helpers only name the parameters.
 
 
-def inquiry_sla_days(priority: str) -> int:
-    """Days allowed to answer a medical inquiry of `priority` (settings.INQUIRY_SLA_DAYS overrides)."""
-    table = {**_DEFAULT_SLA_DAYS, **getattr(settings, "INQUIRY_SLA_DAYS", {})}
-    return int(table.get(priority, table[InquiryPriority.STANDARD]))
+def inquiry_sla_days(priority: str) -> float:
+    """Days allowed to answer a medical inquiry of `priority` (rule inquiry_due_soon)."""
+    params = parameters("inquiry_due_soon")
+    return params["urgent_days"] if priority == InquiryPriority.URGENT else params["standard_days"]
+
+
+def kol_cadence_days() -> dict[int, float]:
+    """Days within which a KOL of each tier should be reached (rule kol_cadence); a tier whose
+    days are 0 has no cadence, and tier 0 (unranked) never has one."""
+    params = parameters("kol_cadence")
+    cadence = {tier: params.get(f"tier{tier}_days") for tier in KolTier.values if tier}
+    return {tier: days for tier, days in cadence.items() if days}
 
 
 def follow_up_default_days() -> int:

@@ -302,13 +302,14 @@ def seed(*, scale: int, stdout) -> None:
 
     # --- Inquiries: open (some overdue), answered, closed ------------------------------------
     inquiries = []
+    sla_days = {priority: inquiry_sla_days(priority) for priority in InquiryPriority.values}
     for msl in msls:
         pool = by_owner.get(msl.pk) or physicians
         for j in range(30):
             p = rng.choice(pool)
             priority = InquiryPriority.URGENT if j % 4 == 0 else InquiryPriority.STANDARD
             received = now - dt.timedelta(days=j * 6 + 1, hours=j % 7)
-            due = received + dt.timedelta(days=inquiry_sla_days(priority))
+            due = received + dt.timedelta(days=sla_days[priority])
             q = MedicalInquiry(
                 physician=p,
                 product=rng.choice(products),

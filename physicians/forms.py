@@ -85,7 +85,12 @@ class PhysicianForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
             "credentials",
             "npi",
             "specialty",
+            "taxonomy_code",
             "institution",
+            "practice_address",
+            "practice_city",
+            "practice_state",
+            "practice_postal_code",
             "email",
             "phone",
             "kol_tier",
@@ -269,8 +274,8 @@ class InquiryForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
             self.fields["received_at"].initial = _now_local
             self.fields["priority"].initial = InquiryPriority.STANDARD
         self.fields["priority"].help_text = (
-            f"Due in {conf.inquiry_sla_days(InquiryPriority.URGENT)} days when urgent, "
-            f"{conf.inquiry_sla_days(InquiryPriority.STANDARD)} days otherwise."
+            f"Due in {conf.inquiry_sla_days(InquiryPriority.URGENT):g} days when urgent, "
+            f"{conf.inquiry_sla_days(InquiryPriority.STANDARD):g} days otherwise."
         )
 
     def clean_received_at(self):
@@ -393,10 +398,11 @@ class ProductForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
 
 class ImportUploadForm(CrispyMixin, forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="Columns as in the NPI registry export: NPI, first name, last name, credential, "
-        "taxonomy/specialty, organisation, city, state.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv", "autofocus": True}),
+        label="CSV or JSON file",
+        help_text="The NPPES data dissemination file (or an extract with its columns), a CSV with the "
+        "columns NPI, first name, last name, credential, taxonomy/specialty, organisation, city, state, "
+        "or a saved NPPES Registry API answer (JSON).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,text/csv,application/json", "autofocus": True}),
     )
 
     MAX_BYTES = 50 * 1024 * 1024

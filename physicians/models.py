@@ -103,9 +103,19 @@ class Physician(models.Model):
         help_text="10-digit National Provider Identifier",
     )
     specialty = models.CharField(max_length=120, blank=True, db_index=True)
+    # The NUCC Health Care Provider Taxonomy code the specialty was named from (an NPPES import
+    # stores the primary taxonomy's code here and its NUCC display name in `specialty`).
+    taxonomy_code = models.CharField(
+        "taxonomy code", max_length=10, blank=True, help_text="NUCC provider taxonomy code, e.g. 207RC0000X"
+    )
     institution = models.ForeignKey(
         Institution, on_delete=models.SET_NULL, null=True, blank=True, related_name="physicians"
     )
+    # Where the physician practises, as the NPI registry records it (Business Practice Location).
+    practice_address = models.CharField("practice address", max_length=200, blank=True)
+    practice_city = models.CharField("practice city", max_length=100, blank=True)
+    practice_state = models.CharField("practice state", max_length=100, blank=True)
+    practice_postal_code = models.CharField("practice postal code", max_length=20, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     kol_tier = models.PositiveSmallIntegerField("KOL tier", choices=KolTier.choices, default=KolTier.UNRANKED)
@@ -181,6 +191,10 @@ class ContactConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()}: {self.get_status_display()} ({self.recorded_on})"
+
+    def get_additional_data(self) -> dict:
+        # The audit entries of a change name the physician and channel (django-auditlog).
+        return {"physician_id": self.physician_id, "channel": self.channel}
 
 
 class ProductQuerySet(models.QuerySet):
@@ -263,6 +277,9 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} with {self.physician} on {self.occurred_at:%Y-%m-%d}"
 
+    def get_additional_data(self) -> dict:
+        return {"physician_id": self.physician_id, "team_id": self.team_id}
+
     def clean(self) -> None:
         if self.off_label_discussed and not self.unsolicited_request:
             raise ValidationError(
@@ -323,6 +340,9 @@ class Insight(models.Model):
     def __str__(self) -> str:
         return f"{self.get_theme_display()} insight from {self.physician}"
 
+    def get_additional_data(self) -> dict:
+        return {"physician_id": self.physician_id, "team_id": self.team_id}
+
 
 class MedicalInquiryQuerySet(models.QuerySet):
     def visible_to(self, user) -> MedicalInquiryQuerySet:
@@ -378,6 +398,9 @@ class MedicalInquiry(models.Model):
 
     def __str__(self) -> str:
         return f"Inquiry from {self.physician} ({self.get_status_display()})"
+
+    def get_additional_data(self) -> dict:
+        return {"physician_id": self.physician_id, "team_id": self.team_id}
 
     @property
     def is_overdue(self) -> bool:

@@ -37,16 +37,22 @@ def kol_cadence(*, now: datetime, params: dict) -> Iterator[FollowUp]:
             yield FollowUp(
                 owner_id=owner_id,
                 team_id=team_id,
-                title=f"Contact Dr. {first} {last}: tier {tier} cadence is {int(days)} days"[:200],
+                title=f"Contact Dr. {first} {last}: tier {tier} cadence is {float(days):g} days"[:200],
                 due_at=now,
                 physician_id=pk,
                 rule_key=f"{pk}:{anchor}",
             )
 
 
-@register("inquiry_due_soon", "Medical inquiry nearing its due date without an answer", {"hours_before_due": 24})
+@register(
+    "inquiry_due_soon",
+    "Medical inquiry service level: days to answer by priority; a follow-up when one nears its due date",
+    {"urgent_days": 2, "standard_days": 10, "hours_before_due": 24},
+)
 def inquiry_due_soon(*, now: datetime, params: dict) -> Iterator[FollowUp]:
-    horizon = now + timedelta(hours=float(params.get("hours_before_due", 24)))
+    """`urgent_days` and `standard_days` set each new inquiry's due date (physicians.conf); this
+    function reminds the owner `hours_before_due` before a due date passes unanswered."""
+    horizon = now + timedelta(hours=float(params["hours_before_due"]))
     rows = (
         MedicalInquiry.objects.filter(status=InquiryStatus.OPEN, answered_at__isnull=True, due_at__lte=horizon)
         .filter(owner__is_active=True)

@@ -6,10 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
+from accounts.models import User
 from outreach.models import FollowUp
 
 from . import conf
@@ -104,6 +107,36 @@ def physician_for_profile(user, pk: int) -> Physician:
         Prefetch("consents", queryset=ContactConsent.objects.order_by("channel")), "therapeutic_areas"
     )
     return qs.get(pk=pk)
+
+
+CONSENT_HISTORY_ROWS = 20
+
+
+def consent_history(consents: list[ContactConsent]) -> list[dict]:
+    """Who changed which channel's consent, when, from what to what: the django-auditlog entries
+    of the physician's consents (one query; none when there are none), newest first."""
+    by_pk = {c.pk: c for c in consents}
+    if not by_pk:
+        return []
+    entries = (
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(ContactConsent), object_id__in=by_pk)
+        .select_related("actor", "content_type")
+        .defer(*User.unshown("actor"))
+        .order_by("-timestamp", "-id")[:CONSENT_HISTORY_ROWS]
+    )
+    rows = []
+    for entry in entries:
+        consent = by_pk[entry.object_id]
+        changes = [
+            # auditlog writes a value that was not set (before a create) as "None".
+            (label, None if old == "None" else old, new)
+            for label, (old, new) in entry.changes_display_dict.items()
+            if label != ContactConsent._meta.get_field("channel").verbose_name
+        ]
+        rows.append(
+            {"at": entry.timestamp, "by": entry.actor, "channel": consent.get_channel_display(), "changes": changes}
+        )
+    return rows
 
 
 def next_contact(user, physician: Physician) -> FollowUp | None:

@@ -63,11 +63,18 @@ def _recompute_last_interaction(physician_id: int) -> None:
 def set_consent(
     *, physician: Physician, channel: str, status: str, recorded_on: dt.date | None = None
 ) -> ContactConsent:
-    consent, _ = ContactConsent.objects.get_or_create(physician=physician, channel=channel)
-    consent.status = status
-    consent.recorded_on = recorded_on or timezone.localdate()
-    consent.full_clean()
-    consent.save()
+    recorded_on = recorded_on or timezone.localdate()
+    ContactConsent(physician=physician, channel=channel, status=status, recorded_on=recorded_on).full_clean(
+        validate_unique=False, validate_constraints=False
+    )
+    # A channel's first consent is created with what was recorded, so its audit history starts
+    # there (not with the default "granted" and then a change).
+    consent, created = ContactConsent.objects.select_for_update().get_or_create(
+        physician=physician, channel=channel, defaults={"status": status, "recorded_on": recorded_on}
+    )
+    if not created:
+        consent.status, consent.recorded_on = status, recorded_on
+        consent.save()
     return consent
 
 
@@ -287,10 +294,15 @@ def record_inquiry(
 def update_inquiry(*, inquiry: MedicalInquiry, by, **fields: Any) -> MedicalInquiry:
     if inquiry.status != InquiryStatus.OPEN:
         raise ValidationError("Only an open inquiry can be edited.")
+    clock_moved = any(
+        name in ("priority", "received_at") and getattr(inquiry, name) != value for name, value in fields.items()
+    )
     for name, value in fields.items():
         setattr(inquiry, name, value)
-    # The service level follows the priority and the date received.
-    inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
+    # The service level follows the priority and the date received; any other edit keeps the due
+    # date it was given, even after the service-level rule has changed since.
+    if clock_moved:
+        inquiry.due_at = inquiry.received_at + dt.timedelta(days=conf.inquiry_sla_days(inquiry.priority))
     inquiry.full_clean()
     inquiry.save()
     return inquiry
@@ -394,7 +406,7 @@ def start_import(*, user, filename: str, raw: bytes):
     if not user.sees_medical_affairs:
         raise ValidationError("Only medical affairs staff may import physicians.")
     content = importer.decode(raw)
-    rows = importer.count_rows(content)  # raises ImportFileError for an unreadable file
+    rows = importer.count_rows(content, filename)  # raises ImportFileError for an unreadable file
     job = PhysicianImport.objects.create(uploaded_by=user, filename=filename[:200], content=content, total_rows=rows)
     if rows > conf.import_async_threshold():
         transaction.on_commit(lambda: _hand_to_worker(tasks.validate_physician_import, job.pk))

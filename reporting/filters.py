@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from liaison_crm.dates import day_start
 from liaison_crm.widgets import LookupSelect
+from outreach import rules as service_levels
 
 from . import conf
 from .lookups import DASHBOARD_PEOPLE, dashboard_people
@@ -90,6 +91,9 @@ class ReportScope:
             self.msl_person_id,
             self.cl_person_id,
             timezone.localdate().isoformat(),  # "overdue" and "within cadence" move with the day
+            # The service levels the figures and labels were computed with: an edited rule is
+            # never answered from a figure cached with its old parameters.
+            service_levels.fingerprint(),
         )
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
         return f"reporting:{widget_key}:{digest}"

@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from outreach.models import FollowUp, FollowUpStatus
-from patients.choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Stage
+from patients import conf as patients_conf
+from patients.choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Priority, Stage
 from patients.models import Case
+from physicians import conf as physicians_conf
 from physicians.choices import Channel, InquiryStatus, InsightStatus, KolTier, SiteStatus, Theme
 from physicians.models import ClinicalTrial, Insight, Interaction, MedicalInquiry, Physician, TrainingSession, TrialSite
 
-from . import conf
 from .expressions import DaysBetween, Median
 from .filters import ReportScope
 
@@ -119,16 +120,16 @@ def interactions_per_msl(scope: ReportScope) -> list[dict]:
     ]
 
 
-def _kol_base(scope: ReportScope) -> QuerySet:
-    qs = Physician.objects.filter(is_active=True, kol_tier__in=list(conf.kol_cadence_days()))
+def _kol_base(scope: ReportScope, cadence: dict[int, float]) -> QuerySet:
+    qs = Physician.objects.filter(is_active=True, kol_tier__in=list(cadence))
     if scope.msl_person_id:
         return qs.filter(owner_id=scope.msl_person_id)
     return _in_teams(qs, scope.msl_team_ids, "owner__team")
 
 
-def _reached_q(now: dt.datetime) -> Q:
+def _reached_q(now: dt.datetime, cadence: dict[int, float]) -> Q:
     q = Q(pk__in=[])
-    for tier, days in conf.kol_cadence_days().items():
+    for tier, days in cadence.items():
         q |= Q(kol_tier=tier, last_interaction_at__gte=now - dt.timedelta(days=days))
     return q
 
@@ -136,15 +137,17 @@ def _reached_q(now: dt.datetime) -> Q:
 def kol_coverage(scope: ReportScope) -> list[dict]:
     """Per tier: KOLs owned in scope, how many were reached within the tier's cadence (as of now)."""
     now = timezone.now()
+    # The kol_cadence rule's days per tier (cached: no query of its own).
+    cadence = physicians_conf.kol_cadence_days()
     rows = (
-        _kol_base(scope)
+        _kol_base(scope, cadence)
         .values("kol_tier")
-        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now)))
+        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now, cadence)))
         .order_by("kol_tier")
     )
     by_tier = {r["kol_tier"]: r for r in rows}
     out = []
-    for tier, days in sorted(conf.kol_cadence_days().items()):
+    for tier, days in sorted(cadence.items()):
         r = by_tier.get(tier, {"total": 0, "reached": 0})
         out.append(
             {
@@ -161,9 +164,10 @@ def kol_coverage(scope: ReportScope) -> list[dict]:
 
 def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterator[dict]:
     """KOLs not reached within their tier's cadence, the longest-silent first."""
+    cadence = physicians_conf.kol_cadence_days()
     qs = (
-        _kol_base(scope)
-        .exclude(_reached_q(timezone.now()))
+        _kol_base(scope, cadence)
+        .exclude(_reached_q(timezone.now(), cadence))
         .order_by(F("last_interaction_at").asc(nulls_first=True), "last_name", "id")
         # Tuples, not three model instances a row: the CSV export has every such KOL.
         .values_list(
@@ -180,7 +184,6 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
     )
     if limit:
         qs = qs[:limit]
-    cadence = conf.kol_cadence_days()
     for pk, first, last, credentials, tier, institution, o_first, o_last, last_at in (
         qs.iterator(chunk_size=2000) if limit is None else qs
     ):
@@ -359,9 +362,27 @@ def _reached(fields: tuple[str, ...]) -> Q:
     return q
 
 
+def _evaluation_windows(now: dt.datetime, windows: dict[str, float]) -> tuple[Q, Q]:
+    """(window closed, evaluated within window), each case by its own priority's window from the
+    referral_not_evaluated rule: the same hours that open its follow-up."""
+    closed = Q(pk__in=[])
+    in_window = Q(pk__in=[])
+    for priority, hours in windows.items():
+        span = dt.timedelta(hours=float(hours))
+        closed |= Q(priority=priority, referral_received_at__lte=now - span)
+        in_window |= Q(priority=priority, evaluated_at__lte=F("referral_received_at") + span)
+    return closed, in_window
+
+
 def referral_funnel(scope: ReportScope) -> dict:
-    """Cases referred in the period: how far they got, timings, and the evaluation window share."""
-    window = dt.timedelta(hours=conf.EVALUATION_WINDOW_HOURS)
+    """Cases referred in the period: how far they got, timings, and the evaluation window share.
+
+    "Evaluated within window" counts only cases whose window has already closed: a case received
+    an hour ago with a 48 h window is neither in nor out yet, even if evaluated already (counting
+    those would favour the newest cases).
+    """
+    windows = patients_conf.evaluation_window_hours()
+    closed, in_window = _evaluation_windows(timezone.now(), windows)
     agg = (
         cases(scope)
         .filter(_period("referral_received_at", scope))
@@ -370,9 +391,8 @@ def referral_funnel(scope: ReportScope) -> dict:
             **{key: Count("id", filter=_reached(fields)) for key, _label, fields in FUNNEL_STEPS if fields},
             declined=Count("id", filter=Q(stage=Stage.DECLINED)),
             cancelled=Count("id", filter=Q(stage=Stage.CANCELLED)),
-            evaluated_in_window=Count(
-                "id", filter=Q(evaluated_at__isnull=False, evaluated_at__lte=F("referral_received_at") + window)
-            ),
+            window_closed=Count("id", filter=closed),
+            evaluated_in_window=Count("id", filter=closed & in_window),
             median_days_to_evaluation=Median(
                 DaysBetween("referral_received_at", "evaluated_at"), filter=Q(evaluated_at__isnull=False)
             ),
@@ -395,8 +415,10 @@ def referral_funnel(scope: ReportScope) -> dict:
         "declined": agg["declined"],
         "cancelled": agg["cancelled"],
         "evaluated_in_window": agg["evaluated_in_window"],
-        "evaluated_in_window_share": _share(agg["evaluated_in_window"], agg["referred"]),
-        "window_hours": conf.EVALUATION_WINDOW_HOURS,
+        "window_closed": agg["window_closed"],
+        "evaluated_in_window_share": _share(agg["evaluated_in_window"], agg["window_closed"]),
+        "urgent_window_hours": windows[Priority.URGENT],
+        "standard_window_hours": windows[Priority.STANDARD],
         "median_days_to_evaluation": _round(agg["median_days_to_evaluation"]),
         "median_days_to_admission": _round(agg["median_days_to_admission"]),
     }
@@ -454,7 +476,8 @@ def discharges(scope: ReportScope) -> dict:
 
 def caseload(scope: ReportScope) -> dict:
     """Open cases now, per liaison and stage, with pending consents and communication gaps."""
-    gap_before = timezone.now() - dt.timedelta(days=conf.COMMUNICATION_GAP_DAYS)
+    gap_days = patients_conf.communication_gap_days()  # the worklist's `gap` filter uses the same
+    gap_before = timezone.now() - dt.timedelta(days=gap_days)
     gap = Q(last_communication_at__isnull=True) | Q(last_communication_at__lt=gap_before)
     rows = (
         cases(scope)
@@ -494,7 +517,7 @@ def caseload(scope: ReportScope) -> dict:
         "total": sum(x["total"] for x in liaisons),
         "gaps": sum(x["gaps"] for x in liaisons),
         "consents_pending": sum(x["consents_pending"] for x in liaisons),
-        "gap_days": conf.COMMUNICATION_GAP_DAYS,
+        "gap_days": gap_days,
     }
 
 
@@ -636,7 +659,7 @@ def silent_kol_institutions(scope: ReportScope, *, limit: int | None = None) -> 
     """Tier-1 KOLs (owned in the MSL scope) whose institution referred nothing in the period."""
     referring = cases(scope).filter(_period("referral_received_at", scope), referral_institution__isnull=False)
     qs = (
-        _kol_base(scope)
+        _kol_base(scope, physicians_conf.kol_cadence_days())
         .filter(kol_tier=KolTier.TIER_1, institution__isnull=False)
         .exclude(institution__in=referring.values("referral_institution_id"))
         .select_related("owner", "institution")

@@ -501,7 +501,10 @@ class ReferralFunnel(Widget):
     key = "referral_funnel"
     title = "Referral funnel"
     side = CLINICAL
-    description = "Cases referred in the period and how far they have come."
+    description = (
+        "Cases referred in the period and how far they have come. Evaluated within window counts "
+        "the cases whose window (by priority, from the service-level rule) has closed."
+    )
     columns = ["Step", "Cases", "Conversion from previous step %"]
     selector = staticmethod(selectors.referral_funnel)
 
@@ -527,7 +530,12 @@ class ReferralFunnel(Widget):
             Stat("Referrals", data["referred"], _cl(scope, **_period(scope), stage="all")),
             Stat("Median days to evaluation", data["median_days_to_evaluation"]),
             Stat("Median days to admission", data["median_days_to_admission"]),
-            Stat(f"Evaluated within {data['window_hours']} h", data["evaluated_in_window_share"], suffix=" %"),
+            Stat(
+                f"Evaluated within window ({data['urgent_window_hours']:g} h urgent, "
+                f"{data['standard_window_hours']:g} h standard)",
+                data["evaluated_in_window_share"],
+                suffix=" %",
+            ),
         ]
 
 
@@ -610,7 +618,7 @@ class Caseload(Widget):
         return [
             Stat("Open cases", data["total"], _cl(scope)),
             Stat("Consents pending", data["consents_pending"], _cl(scope, consent="pending")),
-            Stat(f"No contact for {data['gap_days']}+ days", data["gaps"], _cl(scope, gap="true")),
+            Stat(f"No contact for {data['gap_days']:g}+ days", data["gaps"], _cl(scope, gap="true")),
         ]
 
 

@@ -13,6 +13,7 @@ from accounts.roles import manager_required, phi_required
 from liaison_crm.pagination import paginate
 
 from .. import selectors
+from ..choices import AccessKind
 from ..forms import AuditFilterForm
 
 
@@ -31,8 +32,17 @@ def audit(request: HttpRequest) -> HttpResponse:
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             action=data.get("action"),
+            kind=data.get("kind") or None,
         )
     page = paginate(selectors.audit_entries(user, filters), request.GET.get("page"))
+    kinds = dict(AccessKind.choices)
+    for entry in page.object_list:
+        data = entry.additional_data or {}
+        entry.kind_label = kinds.get(data.get("kind"), "")
+        # The patients an entry covers: the one it names, or those an access entry lists.
+        entry.patient_ids = [int(pk) for pk in data.get("patients", {})] or (
+            [data["patient_id"]] if data.get("patient_id") else []
+        )
     # Reading the audit trail is itself an access worth recording.
     LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(LogEntry),

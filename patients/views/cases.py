@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import manager_required, phi_required
 
 from .. import services
+from ..choices import AccessKind
 from ..forms import AssignForm, CaseDetailsForm, DeclineForm, DischargeForm, TransitionForm
 from ..models import Case
 from .common import (
@@ -41,7 +42,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def case_print(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for(request, pk, detail=True)
-    log_access(case)
+    log_access(request, case, AccessKind.PRINT)
     ctx = case_context(request, case, title=f"Hand-over summary · {case.patient.full_name}", printed_at=timezone.now())
     return render(request, "patients/case_print.html", ctx)
 
@@ -50,6 +51,7 @@ def case_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def stage_bar(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for(request, pk, detail=True)
+    log_access(request, case, AccessKind.FRAGMENT)
     return render(request, "patients/partials/stage_bar.html", case_context(request, case))
 
 
@@ -96,6 +98,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_to_change(request, pk)
     template = "patients/partials/case_details_form.html"
     if request.method == "GET":
+        log_access(request, case, AccessKind.FRAGMENT)
         return render(request, template, {"case": case, "form": CaseDetailsForm(instance=case, user=request.user)})
     form = CaseDetailsForm(request.POST, instance=Case.objects.get(pk=case.pk), user=request.user)
 
@@ -105,8 +108,10 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
     status = save_form(form, save)
     if status is not None:
+        log_access(request, case, AccessKind.FRAGMENT)
         return render(request, template, {"case": case, "form": form}, status=status)
     if request.htmx:
+        log_access(request, case, AccessKind.FRAGMENT)
         return changed(render(request, "patients/partials/case_details.html", {"case": case, "can_change": True}))
     return redirect("patients:case_detail", pk=case.pk)
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditlog.signals import accessed
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .. import selectors, services
-from ..forms import AssignForm, EligibilityForm
-from ..models import Case
+from .. import audit, selectors, services
+from ..choices import AccessKind
+from ..forms import CHECKLIST_FORMS, AssignForm, EligibilityForm
+from ..models import Case, TreatmentPlan
 
 
 def case_for(request: HttpRequest, pk: int, detail: bool = False) -> Case:
@@ -32,11 +33,19 @@ def case_to_change(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def log_access(instance, team_id: int | None = None) -> None:
-    """An ACCESS entry (actor from AuditlogMiddleware) each time PHI is shown."""
-    if team_id is not None:
-        instance.audit_team_id = team_id
-    accessed.send(sender=instance.__class__, instance=instance)
+def log_access(request: HttpRequest, case: Case, kind: str = AccessKind.CASE, instance=None) -> None:
+    """The request's one ACCESS entry (patients/audit.py) for a response that shows this case: its
+    page, its print, a part of it (`instance`: the record a fragment is about, else the case)."""
+    audit.record_access(request, kind, audit.cases_shown([case]), instance=instance or case)
+
+
+def log_cases_access(request: HttpRequest, cases: QuerySet[Case], kind: str = AccessKind.EXPORT) -> int:
+    """One ACCESS entry for a file of cases (the worklist export): it lists every case and
+    patient of `cases`, read in one query before the file streams, while the request (and so the
+    actor) is at hand. Returns how many cases it names."""
+    shown = list(cases.order_by().values_list("patient_id", "pk", "team_id"))
+    audit.record_access(request, kind, shown, model=Case, label=f"{AccessKind(kind).label}: {len(shown)} cases")
+    return len(shown)
 
 
 def error_text(exc: ValidationError) -> str:
@@ -98,11 +107,13 @@ class OpenForm:
 def case_page(request: HttpRequest, pk: int, status: int = 200, **extra) -> HttpResponse:
     """The case page, `extra` added to its context; showing it is a PHI access, logged."""
     case = case_for(request, pk, detail=True)
-    log_access(case)
+    log_access(request, case)
     return render(request, "patients/case_detail.html", case_context(request, case, **extra), status=status)
 
 
-def case_context(request: HttpRequest, case: Case, **extra) -> dict:
+def case_context(request: HttpRequest, case: Case, checklist_forms: dict | None = None, **extra) -> dict:
+    """The case page's context, `extra` added; `checklist_forms` are the checklist's tick forms
+    as they were refused (what was typed, kept)."""
     user = request.user
     can_change = services.can_change_case(user, case)
     evaluation = getattr(case, "evaluation", None)
@@ -114,7 +125,8 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
         "can_change": can_change,
         "stage_steps": selectors.stage_bar(case),
         "transitions": services.next_transitions(case) if can_change else [],
-        "checklist": checklist(evaluation),
+        "checklist": checklist(evaluation, checklist_forms),
+        "treatment_plan": treatment_plan(case),
         "eligibility_form": EligibilityForm(
             initial={"eligibility": evaluation.eligibility, "clinical_notes": evaluation.clinical_notes}
         )
@@ -125,23 +137,41 @@ def case_context(request: HttpRequest, case: Case, **extra) -> dict:
         "open_form": None,
         "assign_form": AssignForm(user=user, case=case) if (user.is_manager or user.is_admin_role) else None,
         "follow_ups": follow_ups(request, case),
+        "consent_history": selectors.consent_history(case.consents.all()),
     }
     ctx.update(extra)
     return ctx
 
 
-def checklist(evaluation) -> list[dict]:
+def checklist(evaluation, forms: dict | None = None) -> list[dict]:
+    """The checklist's items; an item whose tick records more than who and when has its form
+    (`forms` holds one that was refused, with what was typed)."""
     if evaluation is None:
         return []
-    return [
-        {
-            "key": key,
-            "label": label,
-            "at": getattr(evaluation, f"{key}_at"),
-            "by": getattr(evaluation, f"{key}_by"),
-        }
-        for key, label in evaluation.CHECKLIST
-    ]
+    forms = forms or {}
+    items = []
+    for key, label in evaluation.CHECKLIST:
+        form = forms.get(key)
+        if form is None and key in CHECKLIST_FORMS:
+            form_class = CHECKLIST_FORMS[key]
+            form = form_class(initial={name: getattr(evaluation, name) for name in form_class.base_fields})
+        items.append(
+            {
+                "key": key,
+                "label": label,
+                "at": getattr(evaluation, f"{key}_at"),
+                "by": getattr(evaluation, f"{key}_by"),
+                "form": form,
+            }
+        )
+    return items
+
+
+def treatment_plan(case: Case) -> TreatmentPlan | None:
+    try:
+        return case.treatment_plan
+    except TreatmentPlan.DoesNotExist:
+        return None
 
 
 def follow_ups(request, case):

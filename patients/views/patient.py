@@ -8,7 +8,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import phi_required
 
-from .. import services
+from .. import audit, services
+from ..choices import AccessKind
 from ..forms import PatientForm
 from ..models import Case, Patient
 from .common import case_to_change, log_access, save_form
@@ -24,7 +25,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("assigned_liaison", "team")
         .order_by("-referral_received_at")[:50]
     )
-    log_access(patient, team_id=cases[0].team_id if cases else None)
+    shown = [(patient.pk, c.pk, c.team_id) for c in cases] or [(patient.pk, None, None)]
+    audit.record_access(request, AccessKind.PATIENT, shown, instance=patient)
     return render(
         request,
         "patients/patient_detail.html",
@@ -41,12 +43,15 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     template = "patients/partials/patient_form.html"
     if request.method == "GET":
         form = PatientForm(instance=patient, prefix="pat", initial={"version": case.version})
+        log_access(request, case, AccessKind.FRAGMENT, instance=patient)
         return render(request, template, {"case": case, "form": form})
     form = PatientForm(request.POST, instance=Patient.objects.get(pk=patient.pk), prefix="pat")
     status = save_form(form, lambda data: services.update_patient(patient=patient, case=case, by=request.user, **data))
     if status is not None:
+        log_access(request, case, AccessKind.FRAGMENT, instance=patient)
         return render(request, template, {"case": case, "form": form}, status=status)
     if request.htmx:
+        log_access(request, case, AccessKind.FRAGMENT, instance=patient)
         return render(
             request, "patients/partials/patient_card.html", {"case": case, "patient": patient, "can_change": True}
         )

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import phi_required
+from liaison_crm.csv_export import choice_label, csv_response, full_name
 from liaison_crm.pagination import paginate
 
-from .. import selectors, services
+from .. import audit, selectors, services
+from ..choices import AccessKind, DischargeDisposition, Priority, Stage
 from ..filters import CaseFilter
 from ..forms import ReferralForm
 from ..models import Case, Patient
-from .common import apply_errors
+from .common import apply_errors, log_cases_access
 
 
 @phi_required
@@ -36,11 +38,46 @@ def worklist(request: HttpRequest) -> HttpResponse:
         if not groups or groups[-1]["stage"] != case.stage:
             groups.append({"stage": case.stage, "label": case.get_stage_display(), "cases": []})
         groups[-1]["cases"].append(case)
+    # One entry for the page: its filter and search (the query string), the cases it lists.
+    n = len(page.object_list)
+    audit.record_access(
+        request, AccessKind.WORKLIST, audit.cases_shown(page.object_list), model=Case, label=f"Worklist: {n} cases"
+    )
     return render(
         request,
         "patients/worklist.html",
         {"title": "Case worklist", "filter": case_filter, "page_obj": page, "groups": groups},
     )
+
+
+@phi_required
+@require_GET
+def worklist_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The worklist as filtered (every page, in its order), streamed as CSV, with each case's
+    length of stay. Every case in the file is a PHI access: each gets its ACCESS entry."""
+    user = request.user
+    base = Case.objects.visible_to(user)
+    case_filter = CaseFilter(request.GET, queryset=base, user=user)
+    qs = (case_filter.qs if case_filter.is_valid() else base.none()).with_length_of_stay()
+    log_cases_access(request, qs)
+    header = ["Case", "MRN", "Patient", "Program", "Stage", "Priority", "Liaison", "Team", "Referred",
+              "Expected admission", "Admitted", "Discharged", "Length of stay (days, so far while admitted)",
+              "Discharge disposition"]  # fmt: skip
+    qs = qs.annotate(
+        stage_rank=selectors.stage_rank(),
+        patient_name=full_name("patient__first_name", "patient__last_name"),
+        stage_label=choice_label("stage", Stage.choices),
+        priority_label=choice_label("priority", Priority.choices),
+        liaison_name=full_name("assigned_liaison__first_name", "assigned_liaison__last_name"),
+        disposition_label=choice_label("discharge_disposition", DischargeDisposition.choices),
+    ).order_by("stage_rank", "-priority", "stage_changed_at", "pk")
+    columns = (
+        "pk", "patient__mrn", "patient_name", "program", "stage_label", "priority_label", "liaison_name",
+        "team__name", "referral_received_at", "expected_admission_date", "admitted_at", "discharged_at",
+        "length_of_stay_days", "disposition_label",
+    )  # fmt: skip
+    rows = qs.values_list(*columns).iterator(chunk_size=2000)
+    return csv_response(f"cases-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
 
 
 # --- new referral -----------------------------------------------------------------------------
@@ -57,6 +94,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             if not patient_id.isdigit():  # ?patient=abc is a missing patient, not a 500
                 raise Http404("No such patient.")
             existing = get_object_or_404(Patient.objects.visible_to(user), pk=int(patient_id))
+            # The form opens with the patient's demographics filled in.
+            _log_patients_shown(request, [existing])
             initial = {f: getattr(existing, f) for f in ReferralForm.PATIENT_FIELDS}
             initial["use_patient"] = existing.pk
             form = ReferralForm(user=user, initial=initial)
@@ -67,8 +106,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         )
 
     form = ReferralForm(request.POST, user=user)
-    dupes: dict = {}
-    status = 422
+    dupes = None
+    shown = None  # the existing patient the form names: only one the user may see
     if form.is_valid():
         data = form.cleaned_data
         use_pk = data.get("use_patient")
@@ -76,27 +115,11 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             existing = Patient.objects.visible_to(user).filter(pk=use_pk).first()
             if existing is None:
                 form.add_error(None, "That patient is not one of your team's patients.")
-        if existing is None and not form.errors:
-            dupes = services.find_duplicates(
-                user=user,
-                mrn=data["mrn"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                date_of_birth=data["date_of_birth"],
-            )
-            if dupes["mrn_patient"] is not None:
-                form.add_error("mrn", "A patient with this MRN already exists: use that patient record below.")
-            elif dupes["mrn_exists_elsewhere"]:
-                if data.get("use_mrn_patient"):
-                    existing = Patient.objects.get(mrn__iexact=data["mrn"].strip())
-                else:
-                    form.add_error("mrn", "A patient with this MRN already exists.")
-            elif dupes["same_person"] and not data.get("confirm_new"):
-                form.add_error(
-                    None,
-                    "A patient with the same name and date of birth already exists. Use that record, or confirm "
-                    "this is a different person.",
-                )
+            shown = existing
+        elif data.get("use_mrn_patient"):
+            # Offered when the MRN is taken by a patient of another team: the referral joins
+            # that record, of which the form shows nothing.
+            existing = Patient.objects.filter(mrn__iexact=data["mrn"].strip()).first()
         if not form.errors:
             try:
                 case = services.create_referral(
@@ -104,15 +127,37 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                     case_fields=form.case_data(),
                     patient_fields=None if existing else form.patient_data(),
                     existing_patient=existing,
+                    confirm_new=data.get("confirm_new", False),
                 )
+            except services.DuplicatePatientError as exc:
+                dupes = exc.duplicates
+                apply_errors(form, exc)
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
                 messages.success(request, f"Referral for {case.patient.full_name} created.")
                 return redirect("patients:case_detail", pk=case.pk)
+    # The refused form may name patients on file: the one it links to, the likely duplicates.
+    named = [shown] if shown is not None else []
+    if dupes is not None:
+        named += [p for p in (dupes.mrn_patient, *dupes.candidates) if p is not None]
+    if named:
+        _log_patients_shown(request, named)
     return render(
         request,
         "patients/referral_form.html",
-        {"title": "New referral", "form": form, "dupes": dupes, "existing": existing},
-        status=status,
+        {"title": "New referral", "form": form, "dupes": dupes, "existing": shown},
+        status=422,
     )
+
+
+def _log_patients_shown(request: HttpRequest, patients: list[Patient]) -> None:
+    """One ACCESS entry for the referral form's patients on file, each under the teams through
+    which this user sees them (one query)."""
+    ids = list(dict.fromkeys(p.pk for p in patients))
+    pairs = set(Case.objects.visible_to(request.user).filter(patient_id__in=ids).values_list("patient_id", "team_id"))
+    shown = [(pk, None, team_id) for pk in ids for team_id in sorted(t for p, t in pairs if p == pk) or [None]]
+    if len(ids) == 1:
+        audit.record_access(request, AccessKind.REFERRAL, shown, instance=patients[0])
+    else:
+        audit.record_access(request, AccessKind.REFERRAL, shown, model=Patient, label=f"{len(ids)} patients on file")

@@ -1,4 +1,4 @@
-"""Physician import from an NPI-registry CSV: upload, the checked report (polled while a worker
+"""Physician import from an NPI-registry CSV or a saved NPPES Registry answer (JSON): upload, the checked report (polled while a worker
 runs), confirmation."""
 
 from __future__ import annotations
@@ -70,6 +70,6 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported: {job.created_count} physicians added, {job.updated_count} updated, "
-                f"{job.institutions_created} institutions added.",
+                f"{job.invalid_rows} rows rejected; {job.institutions_created} institutions added.",
             )
     return redirect("physicians:import_detail", pk=pk)

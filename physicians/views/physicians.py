@@ -67,19 +67,25 @@ def _consent_rows(physician: Physician) -> list[tuple]:
     return [(value, label, consents.get(value)) for value, label in ConsentChannel.choices]
 
 
+def _consent_history(consent_rows: list[tuple]) -> list[dict]:
+    return selectors.consent_history([consent for _, _, consent in consent_rows if consent is not None])
+
+
 def physician_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         physician = selectors.physician_for_profile(request.user, pk)
     except Physician.DoesNotExist:
         raise Http404("No such physician.") from None
     user = request.user
+    consent_rows = _consent_rows(physician)
     return render(
         request,
         "physicians/physician_detail.html",
         {
             "title": physician.display_name,
             "physician": physician,
-            "consent_rows": _consent_rows(physician),
+            "consent_rows": consent_rows,
+            "consent_history": _consent_history(consent_rows),
             "timeline": selectors.timeline(user, physician),
             "next_contact": selectors.next_contact(user, physician),
             "medical": user.sees_medical_affairs,
@@ -130,12 +136,14 @@ def physician_consent(request: HttpRequest, pk: int) -> HttpResponse:
     elif not request.htmx:
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
         return redirect("physicians:detail", pk=pk)
+    consent_rows = _consent_rows(physician)
     return render(
         request,
         "physicians/_consent_table.html",
         {
             "physician": physician,
-            "consent_rows": _consent_rows(physician),
+            "consent_rows": consent_rows,
+            "consent_history": _consent_history(consent_rows),
             "medical": True,
             "consent_form": form if not form.is_valid() else ConsentForm(),
         },

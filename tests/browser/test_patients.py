@@ -3,9 +3,11 @@ a new referral picks its people by typing; the case page's add forms load when o
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -20,27 +22,40 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_nurse_takes_a_referral_from_evaluation_to_discharge(page, nurse):
     ConsentFormFactory(name="Admission consent", current_version="2.0")
-    case = CaseFactory(assigned_liaison=nurse, patient__first_name="Ada", patient__last_name="Lovelace")
+    case = CaseFactory(
+        assigned_liaison=nurse,
+        patient__first_name="Ada",
+        patient__last_name="Lovelace",
+        expected_admission_date=timezone.localdate() + dt.timedelta(days=2),
+    )
 
     login(page, "nurse")
     page.goto("/patients/")
     page.get_by_role("link", name="Lovelace, Ada").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ada Lovelace")
 
-    # Evaluation: start, tick the checklist (in place), decide eligibility, accept.
+    # Evaluation: start, tick the checklist (in place) with each tick's evidence, decide
+    # eligibility, accept. A tick without its evidence says what is missing.
     page.get_by_role("button", name="Start evaluation").click()
     expect(page.locator("#stage-bar [aria-current=step]")).to_contain_text("Evaluating")
-    for label in ("Medical records reviewed", "Medications reviewed", "Treatment plan reviewed", "Insurance verified"):
-        page.get_by_role("button", name=f"Mark done: {label}").click()
-        expect(page.get_by_role("button", name=f"Mark done: {label}")).to_have_count(0)
-    page.locator("#evaluation select[name=eligibility]").select_option("eligible")
-    page.get_by_role("button", name="Save decision").click()
-    expect(page.locator("#evaluation")).to_contain_text("Complete")
-    page.get_by_role("button", name="Accept").click()
-    expect(page.locator("#stage-bar [aria-current=step]")).to_contain_text("Accepted")
-    expect(page.locator("#stage-bar .blockers")).to_contain_text("no insurance coverage recorded")
+    evaluation = page.locator("#evaluation")
+    evaluation.get_by_role("button", name="Mark done: Insurance verified").click()
+    expect(evaluation.get_by_role("alert")).to_contain_text("no primary insurance coverage is recorded")
+    evaluation.get_by_label("Records reviewed").fill("Discharge summary and labs from the referring hospital")
+    evaluation.get_by_role("button", name="Mark done: Medical records reviewed").click()
+    expect(evaluation).to_contain_text("Reviewed: Discharge summary and labs")
+    evaluation.get_by_label("No current medications").check()
+    evaluation.get_by_role("button", name="Mark done: Medications reviewed").click()
+    expect(evaluation).to_contain_text("No current medications.")
 
-    # Coverage with an approved authorization.
+    # The treatment plan, then the coverage with an approved authorization, then their ticks.
+    plan = page.locator("#treatment_plan")
+    plan.locator("summary", has_text="Record the treatment plan").click()
+    plan.get_by_label("Goals").fill("Walk 100 m with a rolling walker")
+    plan.get_by_label("Planned services or therapies").fill("Physical therapy daily")
+    plan.get_by_label("Expected length of stay (days)").fill("14")
+    plan.get_by_role("button", name="Save treatment plan").click()
+    expect(page.locator("#treatment_plan")).to_contain_text("14 days")
     page.locator("#coverages summary").click()
     page.locator("#id_cov-payer").fill("Acme Health")
     page.locator("#id_cov-member_id").fill("M-123")
@@ -49,6 +64,15 @@ def test_nurse_takes_a_referral_from_evaluation_to_discharge(page, nurse):
     page.locator("#id_cov-verified").check()
     page.get_by_role("button", name="Add coverage").click()
     expect(page.locator("#coverages")).to_contain_text("Acme Health")
+    for label in ("Treatment plan reviewed", "Insurance verified"):
+        evaluation.get_by_role("button", name=f"Mark done: {label}").click()
+        expect(evaluation.get_by_role("button", name=f"Mark done: {label}")).to_have_count(0)
+    page.locator("#evaluation select[name=eligibility]").select_option("eligible")
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator("#evaluation")).to_contain_text("Complete")
+    page.get_by_role("button", name="Accept").click()
+    expect(page.locator("#stage-bar [aria-current=step]")).to_contain_text("Accepted")
+    expect(page.locator("#stage-bar .blockers")).to_contain_text("no required consent has been recorded")
     expect(page.locator("#stage-bar .blockers")).not_to_contain_text("insurance")
 
     # Consent: add it, explain, teach-back, sign.

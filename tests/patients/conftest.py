@@ -27,17 +27,51 @@ def consent_form(db):
     return ConsentFormFactory(name="Admission", current_version="2.0")
 
 
+def provide_evidence(case, by) -> None:
+    """What the checklist's ticks rest on (services.EVIDENCE): a treatment plan, the listed
+    medications reconciled, and a verified primary coverage whose payer needs no authorization
+    (make_admittable approves one later)."""
+    services.save_treatment_plan(
+        case=case,
+        by=by,
+        goals="Walk 100 m unaided.",
+        planned_services="Physical therapy daily.",
+        expected_length_of_stay_days=14,
+    )
+    for medication in case.medications.filter(reconciled=False):
+        services.save_medication(case=case, by=by, medication=medication, reconciled=True)
+    if not case.coverages.filter(is_primary=True, verified_at__isnull=False).exists():
+        services.save_coverage(
+            case=case,
+            by=by,
+            verified=True,
+            payer="Acme Health",
+            plan="Gold",
+            member_id="M1",
+            is_primary=True,
+            authorization_status=AuthorizationStatus.NOT_REQUIRED,
+        )
+
+
 def complete_evaluation(case, by) -> Evaluation:
+    """Every review ticked, with its evidence, and the patient found eligible."""
+    provide_evidence(case, by)
+    evidence = {
+        "records_reviewed": {"records_review_note": "Discharge summary and recent labs."},
+        "medications_reviewed": {"no_current_medications": not case.medications.exists()},
+    }
     for key, _label in Evaluation.CHECKLIST:
-        services.set_checklist_item(case=case, by=by, item=key, done=True)
+        services.set_checklist_item(case=case, by=by, item=key, done=True, **evidence.get(key, {}))
     return services.decide_eligibility(case=case, by=by, eligibility=Eligibility.ELIGIBLE, clinical_notes="Fit.")
 
 
 def make_admittable(case, by, consent_form) -> None:
-    """Signed required consent and an approved authorization: what admission needs."""
+    """Signed required consent and an approved authorization: what admission needs (on the
+    primary coverage the evaluation verified, if there is one)."""
     services.save_coverage(
         case=case,
         by=by,
+        coverage=case.coverages.filter(is_primary=True).first(),
         verified=True,
         payer="Acme Health",
         plan="Gold",

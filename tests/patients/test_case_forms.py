@@ -23,6 +23,7 @@ FORMS = {
     "consent": ("con-procedure", "patients:consent_add"),
     "communication": ("comm-summary", "patients:communication_add"),
     "follow_up": ("fu-title", "patients:follow_up_add"),
+    "treatment_plan": ("plan-goals", "patients:treatment_plan_add"),
 }
 TRANSITIONS = {"discharge": "disposition", "decline": "reason"}
 

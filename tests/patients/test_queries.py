@@ -39,15 +39,17 @@ def test_worklist_query_count(rows, nurse, consent_form, client_for, django_asse
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(nurse)
     client.get(reverse("patients:worklist"))  # warm caches (content types)
-    # + the cases of the page (patient, liaison, evaluation, referral sources joined), their
-    #   consents (+form), their coverages. The liaison picker renders no options until one is
-    #   chosen (it used to list every liaison of the team: one query).
-    with django_assert_num_queries(PER_REQUEST + 3):
+    # + the cases of the page (patient, liaison, evaluation, treatment plan, referral sources
+    #   joined; the length of stay computed), their consents (+form), their coverages, their
+    #   medications (the evidence accept_blockers re-checks), the audit ACCESS insert (one for the
+    #   page, whatever its rows). The liaison picker renders no options until one is chosen (it
+    #   used to list every liaison of the team: one query).
+    with django_assert_num_queries(PER_REQUEST + 5):
         response = client.get(reverse("patients:worklist"), {"scope": "team"})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
     # A chosen liaison: + that liaison, looked up by the filter (validation) and again by the
     #   picker (its label).
-    with django_assert_num_queries(PER_REQUEST + 5):
+    with django_assert_num_queries(PER_REQUEST + 7):
         response = client.get(reverse("patients:worklist"), {"scope": "team", "liaison": nurse.pk})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
@@ -57,9 +59,9 @@ def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, cl
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(manager)
     client.get(reverse("patients:worklist"))
-    # + managed teams (scope), the cases of the page, consents (+form), coverages, the team
-    #   filter's choices (a handful of teams: a plain select)
-    with django_assert_num_queries(PER_REQUEST + 5):
+    # + managed teams (scope), the cases of the page, consents (+form), coverages, medications,
+    #   the team filter's choices (a handful of teams: a plain select), the audit ACCESS insert
+    with django_assert_num_queries(PER_REQUEST + 7):
         response = client.get(reverse("patients:worklist"))
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
@@ -67,7 +69,6 @@ def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, cl
 def _case_with_children(nurse, consent_form, n: int) -> Case:
     case = CaseFactory(assigned_liaison=nurse)
     services.start_evaluation(case=case, by=nurse)
-    complete_evaluation(case, nurse)
     for i in range(n):
         services.save_medication(case=case, by=nurse, name=f"Drug {i}", dose="1 mg")
         services.save_coverage(
@@ -85,6 +86,9 @@ def _case_with_children(nurse, consent_form, n: int) -> Case:
         services.add_case_follow_up(
             case=case, by=nurse, title=f"Task {i}", due_at=timezone.now() + dt.timedelta(days=1)
         )
+    # Last, so the ticks' evidence is all there (the medications reconciled): the stage bar
+    # names no medication.
+    complete_evaluation(case, nurse)
     return case
 
 
@@ -94,7 +98,8 @@ def test_case_page_query_count(rows, page, nurse, consent_form, client_for, djan
     case = _case_with_children(nurse, consent_form, rows)
     client = client_for(nurse)
     client.get(reverse(page, args=[case.pk]))
-    # + case (patient, liaison, creator, team, referral sources joined), evaluation (+reviewers),
+    # + case (patient, liaison, creator, team, referral sources, treatment plan joined; the
+    #   length of stay computed), evaluation (+reviewers),
     #   medications, coverages (+verifier), consents (+form, explainer), communications (+by),
     #   transitions (+by), the audit ACCESS insert, follow-ups, documents (+uploader, consent,
     #   coverage; documents.selectors.case_documents). The add forms load when opened

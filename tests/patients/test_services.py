@@ -55,7 +55,9 @@ def test_accept_refused_from_referred(case, nurse):
 
 def test_accept_refused_until_evaluation_complete_and_says_what_is_missing(case, nurse):
     services.start_evaluation(case=case, by=nurse)
-    services.set_checklist_item(case=case, by=nurse, item="records_reviewed", done=True)
+    services.set_checklist_item(
+        case=case, by=nurse, item="records_reviewed", done=True, records_review_note="Discharge summary"
+    )
     with pytest.raises(ValidationError) as exc:
         services.accept(case=case, by=nurse)
     message = exc.value.messages[0]
@@ -71,8 +73,7 @@ def test_accept_refused_until_evaluation_complete_and_says_what_is_missing(case,
 
 def test_accept_refused_when_patient_not_eligible(case, nurse):
     services.start_evaluation(case=case, by=nurse)
-    for key, _ in Evaluation.CHECKLIST:
-        services.set_checklist_item(case=case, by=nurse, item=key, done=True)
+    complete_evaluation(case, nurse)
     services.decide_eligibility(case=case, by=nurse, eligibility=Eligibility.NOT_ELIGIBLE, clinical_notes="")
     with pytest.raises(ValidationError, match="not eligible"):
         services.accept(case=case, by=nurse)
@@ -111,9 +112,14 @@ def test_admit_refused_from_evaluating(case, nurse):
 
 
 def test_admit_refused_without_consent_or_coverage(accepted_case, nurse):
+    # Accepted, the case has the coverage its "Insurance verified" tick needed (no authorization).
     with pytest.raises(ValidationError) as exc:
         services.admit(case=accepted_case, by=nurse)
-    assert exc.value.messages == ["Cannot admit: no required consent has been recorded; no insurance coverage recorded"]
+    assert exc.value.messages == ["Cannot admit: no required consent has been recorded"]
+    assert services.admission_blockers(accepted_case, coverages=[]) == [
+        "no required consent has been recorded",
+        "no insurance coverage recorded",
+    ]
 
 
 def test_admit_refused_while_consent_and_authorization_pending(accepted_case, nurse, consent_form):
@@ -417,7 +423,8 @@ def test_find_duplicates_tells_only_mrn_outside_scope(nurse, other_case):
         last_name=other.last_name,
         date_of_birth=other.date_of_birth,
     )
-    assert found == {"mrn_patient": None, "mrn_exists_elsewhere": True, "same_person": []}
+    # The same name and birth date are the MRN's own patient: told once, as the MRN clash.
+    assert found == services.Duplicates(mrn_exists_elsewhere=True)
 
 
 def test_find_duplicates_in_scope_by_name_and_dob(nurse, case):
@@ -425,7 +432,9 @@ def test_find_duplicates_in_scope_by_name_and_dob(nurse, case):
     found = services.find_duplicates(
         user=nurse, mrn="NEW-1", first_name=p.first_name.upper(), last_name=p.last_name, date_of_birth=p.date_of_birth
     )
-    assert found["same_person"] == [p] and found["mrn_patient"] is None
+    assert found.candidates == [p] and found.mrn_patient is None
+    assert found.candidates[0].match_reasons == ["same name", "same birth date"]
+    assert found.candidates[0].open_cases == [case]
 
 
 def test_case_factory_sanity(nurse):

@@ -209,7 +209,7 @@ def test_duplicate_same_name_and_dob_is_warned_then_confirmed(case, nurse, clien
     response = client.post(reverse("patients:referral_new"), data)
     assert response.status_code == 422
     body = response.content.decode()
-    assert "same name and date of birth" in body and p.mrn in body
+    assert "may be the same person" in body and p.mrn in body
     assert Patient.objects.count() == 1
     # use the existing record
     response = client.post(reverse("patients:referral_new"), {**data, "use_patient": p.pk})
@@ -244,7 +244,7 @@ def test_duplicate_outside_scope_leaks_nothing_but_the_mrn_clash(other_case, nur
     assert response.status_code == 422
     assert "A patient with this MRN already exists." in body
     assert p.last_name not in body and p.first_name not in body and str(p.pk) not in body.split("use_patient")[0][-5:]
-    # same name and date of birth as an out-of-scope patient: no warning at all
+    # same name and date of birth as an out-of-scope patient: told that one exists, nothing more
     data = _referral(
         first_name=p.first_name,
         last_name=p.last_name,
@@ -252,6 +252,10 @@ def test_duplicate_outside_scope_leaks_nothing_but_the_mrn_clash(other_case, nur
         assigned_liaison=nurse.pk,
     )
     response = client.post(reverse("patients:referral_new"), data)
+    body = response.content.decode()
+    assert response.status_code == 422 and "A possible match exists in another team" in body
+    assert p.mrn not in body and 'name="use_patient"' not in body
+    response = client.post(reverse("patients:referral_new"), {**data, "confirm_new": "on"})
     assert response.status_code == 302
     # a forged use_patient of an out-of-scope patient is refused
     response = client.post(reverse("patients:referral_new"), {**data, "mrn": "Z9", "use_patient": p.pk})
@@ -439,7 +443,11 @@ def test_medication_add_and_edit_in_place(case, nurse, client_for):
 def test_checklist_item_records_who_and_when(case, nurse, client_for):
     services.start_evaluation(case=case, by=nurse)
     client = client_for(nurse)
-    response = client.post(reverse("patients:checklist_item", args=[case.pk, "records_reviewed"]), {"done": "1"}, **HX)
+    response = client.post(
+        reverse("patients:checklist_item", args=[case.pk, "records_reviewed"]),
+        {"done": "1", "records_review_note": "Discharge summary"},
+        **HX,
+    )
     assert response.status_code == 200 and response["HX-Trigger"] == "case-changed"
     evaluation = Case.objects.get(pk=case.pk).evaluation
     assert evaluation.records_reviewed_by == nurse and evaluation.records_reviewed_at is not None

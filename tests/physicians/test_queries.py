@@ -269,7 +269,9 @@ FORMS = [
     (_site_form, BASE + 4),  # site (+trial, institution, PI); trial select; institution label; PI label
     (_training_form, BASE + 4),  # session; its products (initial); their labels; attendees
     (_insight_form, BASE + 2),  # insight; product label
-    (_inquiry_form, BASE + 2),  # inquiry; product label
+    # inquiry; product label; the service-level rules, whose days the priority's help text names
+    # (one query, to fill their cache: cold in a test; from the cache afterwards)
+    (_inquiry_form, BASE + 3),
     (_trial_form, BASE + 2),  # trial; product label
     (_owner_filter, BASE + 4),  # the owner (the filter checks it); page; area select; the owner's label
 ]

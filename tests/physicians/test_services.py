@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from outreach.models import FollowUp, Notification
+from outreach.models import FollowUp, Notification, ServiceLevelRule
 from physicians import services
 from physicians.choices import (
     Channel,
@@ -231,8 +231,8 @@ def test_inquiry_due_date_follows_the_service_level(priority, days, physician, m
     assert inquiry.team == msl.team
 
 
-def test_service_levels_are_overridable_from_settings(physician, msl, settings):
-    settings.INQUIRY_SLA_DAYS = {"urgent": 1}
+def test_service_levels_come_from_the_rule_the_admin_edits(physician, msl):
+    ServiceLevelRule.objects.update_or_create(key="inquiry_due_soon", defaults={"parameters": {"urgent_days": 1}})
     inquiry = services.record_inquiry(physician=physician, owner=msl, question="Dose?", priority="urgent")
     assert inquiry.due_at - inquiry.received_at == dt.timedelta(days=1)
 

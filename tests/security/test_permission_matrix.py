@@ -172,6 +172,7 @@ EXPECTED: dict[str, Row] = {
         kwargs=lambda w: {"pk": w.physician_import.pk},
     ),
     "patients:worklist": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
+    "patients:worklist_export": Row(get=PHI_SIDE, post=every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:referral_new": Row(get=PHI_SIDE, post=every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN)),
     "patients:audit": Row(get=MANAGERS_ONLY),
     "patients:lookup_audit_people": Row(get=MANAGERS_ONLY, post=every(NOT_ALLOWED)),
@@ -208,8 +209,13 @@ EXPECTED: dict[str, Row] = {
     "patients:consent_edit": Row(
         get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.consent.pk}
     ),
+    # Re-consent in place of a consent's row: the form (or why it cannot be renewed), and its save.
+    "patients:consent_reconsent": Row(
+        get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"pk": w.case.pk, "item_pk": w.consent.pk}
+    ),
     "patients:communication_add": Row(post=CASE_WRITE, kwargs=case),
     "patients:follow_up_add": Row(post=CASE_WRITE, kwargs=case),
+    "patients:treatment_plan_add": Row(post=CASE_WRITE, kwargs=case),
     "outreach:follow_ups": Row(get=SIGNED_IN),
     "outreach:follow_up_create": Row(get=GET_ONLY, post=SIGNED_IN_WRITE),
     "outreach:follow_up_complete": Row(
