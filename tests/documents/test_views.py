@@ -201,13 +201,10 @@ def test_download_is_an_audited_attachment_with_the_same_bytes(case, nurse, clie
     assert "no-store" in response["Cache-Control"]
     (entry,) = access_entries(document)
     assert entry.actor == nurse
-    assert entry.additional_data == {
-        "document_id": document.pk,
-        "patient_id": case.patient_id,
-        "case_id": case.pk,
-        "team_id": case.team_id,
-        "access": "download",
-    }
+    data = entry.additional_data
+    assert data["kind"] == "document" and data["access"] == "download" and data["document_id"] == document.pk
+    assert (data["patient_id"], data["case_id"], data["team_id"]) == (case.patient_id, case.pk, case.team_id)
+    assert data["patients"] == {str(case.patient_id): [case.pk]}
 
 
 def test_preview_is_inline_for_pdfs_and_images_only(case, nurse, client_for):
