@@ -1134,7 +1134,9 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
         for definition in index_defs:
             cur.execute(definition)
         reset_sequences(cur, tables)
-    log("indexes rebuilt; VACUUM ANALYZE")
+    from physicians.services import rebuild_last_contacts
+
+    log(f"indexes rebuilt; {rebuild_last_contacts():,} team last contacts; VACUUM ANALYZE")
     with connection.cursor() as cur:
         # As autovacuum would leave a live database: statistics, and the visibility map that
         # index-only scans need (COPY leaves every page "not all-visible").

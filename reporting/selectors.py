@@ -19,7 +19,16 @@ from outreach.models import FollowUp, FollowUpStatus
 from patients.choices import OPEN_STAGES, ConsentStatus, DeclineReason, DischargeDisposition, Stage
 from patients.models import Case
 from physicians.choices import Channel, InquiryStatus, InsightStatus, KolTier, SiteStatus, Theme
-from physicians.models import ClinicalTrial, Insight, Interaction, MedicalInquiry, Physician, TrainingSession, TrialSite
+from physicians.models import (
+    ClinicalTrial,
+    Insight,
+    Interaction,
+    MedicalInquiry,
+    Physician,
+    PhysicianTeamContact,
+    TrainingSession,
+    TrialSite,
+)
 
 from . import conf
 from .expressions import DaysBetween, Median
@@ -126,10 +135,19 @@ def _kol_base(scope: ReportScope) -> QuerySet:
     return _in_teams(qs, scope.msl_team_ids, "owner__team")
 
 
-def _reached_q(now: dt.datetime) -> Q:
+def _reached_q(now: dt.datetime, scope: ReportScope) -> Q:
+    """Reached within the tier's cadence by the MSL teams in scope: the last contact the physician
+    list and profile show the same viewer (PhysicianTeamContact; every team's for administrators)."""
     q = Q(pk__in=[])
     for tier, days in conf.kol_cadence_days().items():
-        q |= Q(kol_tier=tier, last_interaction_at__gte=now - dt.timedelta(days=days))
+        since = now - dt.timedelta(days=days)
+        if scope.msl_team_ids is None:
+            q |= Q(kol_tier=tier, last_interaction_at__gte=since)
+        else:
+            contacted = PhysicianTeamContact.objects.filter(
+                team_id__in=scope.msl_team_ids, last_interaction_at__gte=since
+            ).values("physician_id")
+            q |= Q(kol_tier=tier, pk__in=contacted)
     return q
 
 
@@ -139,7 +157,7 @@ def kol_coverage(scope: ReportScope) -> list[dict]:
     rows = (
         _kol_base(scope)
         .values("kol_tier")
-        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now)))
+        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now, scope)))
         .order_by("kol_tier")
     )
     by_tier = {r["kol_tier"]: r for r in rows}
@@ -163,8 +181,9 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
     """KOLs not reached within their tier's cadence, the longest-silent first."""
     qs = (
         _kol_base(scope)
-        .exclude(_reached_q(timezone.now()))
-        .order_by(F("last_interaction_at").asc(nulls_first=True), "last_name", "id")
+        .with_last_contact(scope.msl_team_ids)
+        .exclude(_reached_q(timezone.now(), scope))
+        .order_by(F("last_contact_at").asc(nulls_first=True), "last_name", "id")
         # Tuples, not three model instances a row: the CSV export has every such KOL.
         .values_list(
             "id",
@@ -175,7 +194,7 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
             "institution__name",
             "owner__first_name",
             "owner__last_name",
-            "last_interaction_at",
+            "last_contact_at",
         )
     )
     if limit:
@@ -637,6 +656,7 @@ def silent_kol_institutions(scope: ReportScope, *, limit: int | None = None) -> 
     referring = cases(scope).filter(_period("referral_received_at", scope), referral_institution__isnull=False)
     qs = (
         _kol_base(scope)
+        .with_last_contact(scope.msl_team_ids)
         .filter(kol_tier=KolTier.TIER_1, institution__isnull=False)
         .exclude(institution__in=referring.values("referral_institution_id"))
         .select_related("owner", "institution")
@@ -651,7 +671,7 @@ def silent_kol_institutions(scope: ReportScope, *, limit: int | None = None) -> 
             "institution": p.institution.name,
             "institution_id": p.institution_id,
             "owner": p.owner.get_full_name() if p.owner else "",
-            "last_interaction_at": p.last_interaction_at,
+            "last_interaction_at": p.last_contact_at,
         }
 
 
