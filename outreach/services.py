@@ -282,10 +282,28 @@ def _claim_batch(qs, stamp_field: str, moment: datetime, batch_size: int) -> lis
     return ids
 
 
+def absolute_url(path: str) -> str:
+    """A link that works from an email (no request in a worker: SITE_URL is the base)."""
+    return conf.site_url() + path
+
+
+def follow_up_url(follow_up: FollowUp) -> str:
+    return reverse("outreach:follow_up_detail", args=[follow_up.pk])
+
+
 def _email_item(fu: FollowUp) -> dict:
     # Email leaves the application: a case follow-up is named by its number only. The date is
     # formatted here (not with |date per row) because this runs for every due follow-up.
-    return {"title": safe_title(fu), "due": timezone.localtime(fu.due_at).strftime("%a %d %b %Y, %H:%M")}
+    # Each item links to the follow-up itself and to what it is about (a case by its number, a
+    # physician by name: FollowUp.concern never names a patient); `physician` must be loaded.
+    about = fu.concern
+    return {
+        "title": safe_title(fu),
+        "due": timezone.localtime(fu.due_at).strftime("%a %d %b %Y, %H:%M"),
+        "url": absolute_url(follow_up_url(fu)),
+        "about": about.label if about else "",
+        "about_url": absolute_url(about.url) if about else "",
+    }
 
 
 def _remind_batch(now: datetime, batch_size: int) -> int:
@@ -296,7 +314,7 @@ def _remind_batch(now: datetime, batch_size: int) -> int:
         ids = _claim_batch(FollowUp.objects.due_unreminded(now), "reminded_at", moment, batch_size)
         if not ids:
             return 0
-        rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner"))
+        rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner", "physician"))
         notifications = []
         by_owner: dict[int, list[FollowUp]] = defaultdict(list)
         for fu in rows:
@@ -372,7 +390,7 @@ def escalate_overdue(*, now: datetime | None = None, batch_size: int | None = No
             ids = _claim_batch(qs, "escalated_at", moment, batch_size)
             if not ids:
                 break
-            rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner"))
+            rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner", "physician"))
             managers: dict[int, list] = defaultdict(list)
             links = Team.managers.through.objects.filter(
                 team_id__in={fu.team_id for fu in rows if fu.team_id}, user__is_active=True

@@ -208,6 +208,10 @@ EXPECTED: dict[str, Row] = {
     "patients:follow_up_add": Row(post=CASE_WRITE, kwargs=case),
     "outreach:follow_ups": Row(get=SIGNED_IN),
     "outreach:follow_up_create": Row(get=GET_ONLY, post=SIGNED_IN_WRITE),
+    # Where reminder and escalation emails link: the same people as the row's own actions.
+    "outreach:follow_up_detail": Row(
+        get=NURSE_FOLLOW_UP_FORM, post=GET_ONLY, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
     "outreach:follow_up_complete": Row(
         get=GET_ONLY, post=MSL_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.msl_follow_up.pk}
     ),
