@@ -315,6 +315,8 @@ def transition_insight(*, insight: Insight, to: str, reviewer, note: str = "") -
             body=insight.review_note,
             url=reverse("physicians:insight_detail", args=[insight.pk]),
             kind="insight_status",
+            # By email too (if the MSL takes it so) for the review's outcome, not for its start.
+            email=to in (InsightStatus.ACTIONED, InsightStatus.CLOSED),
         )
     return insight
 

@@ -91,6 +91,8 @@ EXPECTED: dict[str, Row] = {
     "login": Row(get=every(302, anonymous=OK), post=every(302, anonymous=OK)),
     "logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
     "password_change": Row(get=SIGNED_IN, post=every(OK)),
+    # One's own settings only: no user in the URL or the form.
+    "notification_settings": Row(get=SIGNED_IN, post=SIGNED_IN_WRITE),
     # Type-ahead pickers: each answers those it is for (its queryset scopes the matches).
     "lookup_msls": Row(get=MEDICAL_SIDE, post=every(NOT_ALLOWED)),
     "lookup_all_msls": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
