@@ -110,3 +110,73 @@ class User(AbstractUser):
     def sees_phi(self) -> bool:
         """Patient health information: clinical liaisons, managers, admins. Never MSLs."""
         return self.role in (self.Role.CLINICAL_LIAISON, self.Role.MANAGER, self.Role.ADMIN) or self.is_superuser
+
+
+class NotificationPreferences(models.Model):
+    """How each kind of notification reaches its user: in the app only, or by email too.
+
+    No row means the defaults: every kind by email too. Kept in accounts (what a person chose),
+    read by outreach.services.notify and the reminder and escalation dispatchers.
+    """
+
+    EMAIL_CHOICES = [(False, "In-app only"), (True, "Email too")]
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="notification_preferences"
+    )
+    reminder = models.BooleanField(
+        "A follow-up of mine is due", default=True, choices=EMAIL_CHOICES, help_text="Reminders."
+    )
+    follow_up_assigned = models.BooleanField(
+        "A follow-up is assigned to me", default=True, choices=EMAIL_CHOICES, help_text="Reassignments."
+    )
+    case_assigned = models.BooleanField(
+        "A case is assigned to me", default=True, choices=EMAIL_CHOICES, help_text="Reassignments by a manager."
+    )
+    insight_review = models.BooleanField(
+        "The review of my insight has an outcome",
+        default=True,
+        choices=EMAIL_CHOICES,
+        help_text="Actioned or closed, with the reviewer's note.",
+    )
+    escalation = models.BooleanField(
+        "A follow-up of my teams stays overdue",
+        default=True,
+        choices=EMAIL_CHOICES,
+        help_text="Escalations to the teams' managers.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    KINDS = ("reminder", "follow_up_assigned", "case_assigned", "insight_review", "escalation")
+
+    class Meta:
+        verbose_name = "notification preferences"
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user_id}"
+
+    @staticmethod
+    def kinds_for(user: User) -> list[str]:
+        """The kinds `user` can receive at all: an MSL is assigned no case, a liaison captures no
+        insight, only managers (and administrators) receive escalations."""
+        kinds = ["reminder", "follow_up_assigned"]
+        if user.is_liaison:
+            kinds.append("case_assigned")
+        if user.is_msl:
+            kinds.append("insight_review")
+        if user.is_manager or user.is_admin_role:
+            kinds.append("escalation")
+        return kinds
+
+    @classmethod
+    def wants_email(cls, user: User, kind: str) -> bool:
+        """Whether `user` takes `kind` by email too (and has an address). The preferences row is
+        read through `user.notification_preferences`: select_related it when looping over users."""
+        if not user.email:
+            return False
+        try:
+            preferences = user.notification_preferences
+        except cls.DoesNotExist:
+            return True
+        return getattr(preferences, kind)

@@ -1186,7 +1186,9 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
             cur.execute(definition)
         reset_sequences(cur, tables)
     n_documents = load_documents(log)
-    log("indexes rebuilt; VACUUM ANALYZE")
+    from physicians.services import rebuild_last_contacts
+
+    log(f"indexes rebuilt; {rebuild_last_contacts():,} team last contacts; VACUUM ANALYZE")
     with connection.cursor() as cur:
         # As autovacuum would leave a live database: statistics, and the visibility map that
         # index-only scans need (COPY leaves every page "not all-visible").

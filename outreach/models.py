@@ -185,7 +185,8 @@ class Notification(models.Model):
         REMINDER = "reminder", "Reminder"
         ESCALATION = "escalation", "Escalation"
         INSIGHT_STATUS = "insight_status", "Insight status"
-        ASSIGNMENT = "assignment", "Assignment"
+        ASSIGNMENT = "assignment", "Assignment"  # of a follow-up
+        CASE_ASSIGNMENT = "case_assignment", "Case assignment"
         INFO = "info", "Information"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")

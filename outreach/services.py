@@ -34,6 +34,8 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import NotificationPreferences
+
 from . import conf
 from .models import (
     CalendarFeed,
@@ -98,11 +100,56 @@ def create_follow_up(
     return follow_up
 
 
-def notify(*, user, title: str, body: str = "", url: str = "", kind: str = "info", follow_up=None):
-    """An in-app notification for `user` (the bell in the top bar)."""
-    return Notification.objects.create(
+# Which of accounts.NotificationPreferences' choices decides whether a kind also goes by email.
+# A kind not here (information) is in-app only.
+EMAIL_PREFERENCE = {
+    Notification.Kind.REMINDER: "reminder",
+    Notification.Kind.ESCALATION: "escalation",
+    Notification.Kind.INSIGHT_STATUS: "insight_review",
+    Notification.Kind.ASSIGNMENT: "follow_up_assigned",
+    Notification.Kind.CASE_ASSIGNMENT: "case_assigned",
+}
+
+
+def wants_email(user, kind: str) -> bool:
+    """Whether `user` takes this kind of notification by email as well as in the app."""
+    preference = EMAIL_PREFERENCE.get(kind)
+    return preference is not None and NotificationPreferences.wants_email(user, preference)
+
+
+def notify(
+    *,
+    user,
+    title: str,
+    body: str = "",
+    url: str = "",
+    kind: str = "info",
+    follow_up=None,
+    email: bool = True,
+    email_title: str | None = None,
+) -> Notification:
+    """An in-app notification for `user` (the bell in the top bar), and the same by email when
+    `email` and the user takes this kind by email (accounts.NotificationPreferences: by default
+    they do). The email is queued in the outbox in the caller's transaction: both or neither.
+
+    An email leaves the application: `email_title` replaces the title there when the in-app one
+    may carry patient data (a case follow-up's own title); `body` must carry none.
+    """
+    notification = Notification.objects.create(
         user=user, title=title[:200], body=body, url=url[:300], kind=kind, follow_up=follow_up
     )
+    if email and wants_email(user, kind):
+        subject = (email_title or title)[:200]
+        context = {
+            "user": user,
+            "title": subject,
+            "body": body,
+            "url": absolute_url(url or "/"),
+            "settings_url": absolute_url(reverse("notification_settings")),
+        }
+        text, html = _render_email("notification", context)
+        EmailOutbox.objects.create(to=user.email, subject=subject, body_text=text, body_html=html)
+    return notification
 
 
 def _require_open(follow_up: FollowUp, action: str) -> None:
@@ -192,7 +239,8 @@ def reassign_follow_up(*, follow_up: FollowUp, to, by) -> FollowUp:
         notify(
             user=to,
             title=f"{by} assigned you: {safe_title(follow_up, to)}",
-            url=reverse("outreach:follow_ups"),
+            email_title=f"{by} assigned you: {safe_title(follow_up)}",
+            url=follow_up_url(follow_up),
             kind=Notification.Kind.ASSIGNMENT,
             follow_up=follow_up,
         )
@@ -282,10 +330,28 @@ def _claim_batch(qs, stamp_field: str, moment: datetime, batch_size: int) -> lis
     return ids
 
 
+def absolute_url(path: str) -> str:
+    """A link that works from an email (no request in a worker: SITE_URL is the base)."""
+    return conf.site_url() + path
+
+
+def follow_up_url(follow_up: FollowUp) -> str:
+    return reverse("outreach:follow_up_detail", args=[follow_up.pk])
+
+
 def _email_item(fu: FollowUp) -> dict:
     # Email leaves the application: a case follow-up is named by its number only. The date is
     # formatted here (not with |date per row) because this runs for every due follow-up.
-    return {"title": safe_title(fu), "due": timezone.localtime(fu.due_at).strftime("%a %d %b %Y, %H:%M")}
+    # Each item links to the follow-up itself and to what it is about (a case by its number, a
+    # physician by name: FollowUp.concern never names a patient); `physician` must be loaded.
+    about = fu.concern
+    return {
+        "title": safe_title(fu),
+        "due": timezone.localtime(fu.due_at).strftime("%a %d %b %Y, %H:%M"),
+        "url": absolute_url(follow_up_url(fu)),
+        "about": about.label if about else "",
+        "about_url": absolute_url(about.url) if about else "",
+    }
 
 
 def _remind_batch(now: datetime, batch_size: int) -> int:
@@ -296,7 +362,7 @@ def _remind_batch(now: datetime, batch_size: int) -> int:
         ids = _claim_batch(FollowUp.objects.due_unreminded(now), "reminded_at", moment, batch_size)
         if not ids:
             return 0
-        rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner"))
+        rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner__notification_preferences", "physician"))
         notifications = []
         by_owner: dict[int, list[FollowUp]] = defaultdict(list)
         for fu in rows:
@@ -316,8 +382,8 @@ def _remind_batch(now: datetime, batch_size: int) -> int:
         emails = []
         for owned in by_owner.values():
             owner = owned[0].owner
-            if not owner.email:
-                continue
+            if not wants_email(owner, Notification.Kind.REMINDER):
+                continue  # no address, or reminders in the app only
             items = [_email_item(fu) for fu in owned]
             context = {"items": items, "user": owner, "url": url}
             subject = f"Follow-up due: {items[0]['title']}" if len(items) == 1 else f"{len(items)} follow-ups are due"
@@ -372,11 +438,11 @@ def escalate_overdue(*, now: datetime | None = None, batch_size: int | None = No
             ids = _claim_batch(qs, "escalated_at", moment, batch_size)
             if not ids:
                 break
-            rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner"))
+            rows = list(FollowUp.objects.filter(id__in=ids).select_related("owner", "physician"))
             managers: dict[int, list] = defaultdict(list)
             links = Team.managers.through.objects.filter(
                 team_id__in={fu.team_id for fu in rows if fu.team_id}, user__is_active=True
-            ).select_related("user")
+            ).select_related("user__notification_preferences")
             for link in links:
                 managers[link.team_id].append(link.user)
             notifications = []
@@ -402,8 +468,8 @@ def escalate_overdue(*, now: datetime | None = None, batch_size: int | None = No
             # One email per manager per batch (an outage must not become thousands of emails).
             emails = []
             for manager, items in per_manager.values():
-                if not manager.email:
-                    continue
+                if not wants_email(manager, Notification.Kind.ESCALATION):
+                    continue  # no address, or escalations in the app only
                 context = {"items": items, "user": manager, "url": url}
                 subject = (
                     f"Overdue follow-up of {items[0]['owner']}: {items[0]['title']}"

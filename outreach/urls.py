@@ -7,6 +7,7 @@ app_name = "outreach"
 urlpatterns = [
     path("follow-ups/", views.follow_up_list, name="follow_ups"),
     path("follow-ups/add/", views.follow_up_create, name="follow_up_create"),
+    path("follow-ups/<int:pk>/", views.follow_up_detail, name="follow_up_detail"),
     path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow_up_complete"),
     path("follow-ups/<int:pk>/snooze/", views.follow_up_snooze, name="follow_up_snooze"),
     path("follow-ups/<int:pk>/reassign/", views.follow_up_reassign, name="follow_up_reassign"),

@@ -94,6 +94,23 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     return render(request, "outreach/follow_up_list.html", context)
 
 
+@require_GET
+def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One follow-up, with its actions: where reminder, escalation and assignment emails lead."""
+    follow_up = get_object_or_404(selectors.follow_ups_for(request.user).select_related("created_by"), pk=pk)
+    return render(
+        request,
+        "outreach/follow_up_detail.html",
+        {
+            "title": follow_up.title,
+            "fu": follow_up,
+            "can_reassign": selectors.can_reassign(request.user),
+            "people": True,
+            "now": timezone.now(),
+        },
+    )
+
+
 @require_POST
 def follow_up_create(request: HttpRequest) -> HttpResponse:
     user = request.user

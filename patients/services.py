@@ -26,6 +26,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Concat
+from django.urls import reverse
 from django.utils import timezone
 
 from . import matching
@@ -324,10 +325,22 @@ def assign_case(*, case: Case, liaison, by, version: int | None) -> Case:
     if not liaison.is_liaison or not by.sees_team(liaison.team_id):
         raise ValidationError({"assigned_liaison": "Choose a clinical liaison of one of your teams."})
     _lock(case, version)
+    previous = case.assigned_liaison_id
     case.assigned_liaison = liaison
     case.team_id = liaison.team_id
     case.version += 1
     case.save(update_fields=["assigned_liaison", "team", "version", "updated_at"])
+    if liaison.pk != previous and liaison.pk != by.pk:
+        from outreach.models import Notification
+        from outreach.services import notify
+
+        # By its number only: the title also goes by email, which must carry no patient data.
+        notify(
+            user=liaison,
+            title=f"{by} assigned you case #{case.pk}",
+            url=reverse("patients:case_detail", args=[case.pk]),
+            kind=Notification.Kind.CASE_ASSIGNMENT,
+        )
     return case
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import (
     ClinicalTrial,
     ContactConsent,
@@ -85,6 +86,22 @@ class InteractionAdmin(admin.ModelAdmin):
     raw_id_fields = ["physician", "msl", "trial_site"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+
+    # The admin writes past the services: the last contacts they keep are recomputed here.
+    def save_model(self, request, obj, form, change):
+        before = Interaction.objects.filter(pk=obj.pk).values_list("physician_id", "team_id").first()
+        super().save_model(request, obj, form, change)
+        services.refresh_last_contacts([pair for pair in (before, (obj.physician_id, obj.team_id)) if pair])
+
+    def delete_model(self, request, obj):
+        pair = (obj.physician_id, obj.team_id)
+        super().delete_model(request, obj)
+        services.refresh_last_contacts([pair])
+
+    def delete_queryset(self, request, queryset):
+        pairs = list(queryset.order_by().values_list("physician_id", "team_id").distinct())
+        super().delete_queryset(request, queryset)
+        services.refresh_last_contacts(pairs)
 
 
 @admin.register(Insight)

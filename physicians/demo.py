@@ -17,6 +17,7 @@ from accounts.demo_data import PHYSICIAN_GIVEN_NAMES, PHYSICIAN_SURNAMES
 from accounts.models import User
 from outreach.models import FollowUp
 
+from . import services
 from .choices import (
     Channel,
     ConsentChannel,
@@ -266,6 +267,7 @@ def seed(*, scale: int, stdout) -> None:
     Physician.objects.filter(pk__in=Subquery(Interaction.objects.values("physician_id"))).update(
         last_interaction_at=Subquery(latest)
     )
+    services.rebuild_last_contacts()  # each team's last contact, as the list and profile show it
 
     insights = []
     statuses = list(InsightStatus.values)

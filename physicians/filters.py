@@ -113,13 +113,15 @@ class PhysicianFilter(df.FilterSet):
         through = Physician.therapeutic_areas.through.objects.filter(therapeuticarea_id=value.pk)
         return qs.filter(id__in=through.values("physician_id"))
 
+    # Both read `last_contact_at`, the viewer's teams' last contact (selectors.physicians_for
+    # annotates it: Physician.objects.with_last_contact), as the list's column shows it.
     def filter_not_contacted(self, qs: QuerySet, name: str, value) -> QuerySet:
         cutoff = timezone.now() - dt.timedelta(days=int(value))
-        return qs.filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=cutoff))
+        return qs.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=cutoff))
 
     def filter_contacted_within(self, qs: QuerySet, name: str, value) -> QuerySet:
         # The complement of not_contacted_days: the dashboard's "reached within cadence".
-        return qs.filter(last_interaction_at__gte=timezone.now() - dt.timedelta(days=int(value)))
+        return qs.filter(last_contact_at__gte=timezone.now() - dt.timedelta(days=int(value)))
 
 
 class TextSearchMixin:

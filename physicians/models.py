@@ -3,12 +3,15 @@ insights, medical inquiries, sales-team trainings, clinical trials and their sit
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models import DateTimeField, F, FilteredRelation, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, NullIf, Upper
 from django.utils import timezone
 
 from liaison_crm.indexes import NullsFirstIndex
@@ -82,11 +85,52 @@ class Institution(models.Model):
         return f"{self.name} ({self.city})"
 
 
+# Stands for "never" inside GREATEST(): SQLite's answers NULL if any argument is NULL.
+_NEVER = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+# Up to this many teams, a viewer's last contact is one LEFT JOIN per team (a hash join each, so
+# the list sorts 50,000 physicians by it in tens of milliseconds); beyond, a correlated subquery
+# per physician (right, but a sort over every physician then runs it 50,000 times).
+JOINED_CONTACT_TEAMS = 4
+
+
 class PhysicianQuerySet(models.QuerySet):
     def visible_to(self, user) -> PhysicianQuerySet:
         # Physicians are shared reference data: MSLs work them, liaisons pick them as referral
         # sources. What is *said* to them (interactions, insights, inquiries) is scoped.
         return self if user.is_authenticated else self.none()
+
+    def with_last_contact(self, team_ids: Collection[int] | None) -> PhysicianQuerySet:
+        """Annotate `last_contact_at`: the latest interaction of the teams `team_ids` (None: of
+        any team, the denormalised `last_interaction_at`), read from PhysicianTeamContact.
+
+        Physicians are shared across MSL teams but interactions belong to one: "last contact" is
+        the viewer's teams' (physicians.selectors.contact_team_ids), the one their timeline shows.
+        """
+        if team_ids is None:
+            return self.annotate(last_contact_at=F("last_interaction_at"))
+        teams = sorted(team_ids)
+        if not teams:
+            return self.annotate(last_contact_at=Value(None, output_field=DateTimeField()))
+        if len(teams) > JOINED_CONTACT_TEAMS:
+            latest = (
+                PhysicianTeamContact.objects.filter(physician=OuterRef("pk"), team_id__in=teams)
+                .order_by("-last_interaction_at")
+                .values("last_interaction_at")[:1]
+            )
+            return self.annotate(last_contact_at=Subquery(latest, output_field=DateTimeField()))
+        # One LEFT JOIN per team, on the unique (physician, team): at most one row each, so no
+        # duplicates, and PostgreSQL drops the join where the query does not read the date.
+        joins = {
+            f"team_contact_{team}": FilteredRelation("team_contacts", condition=Q(team_contacts__team_id=team))
+            for team in teams
+        }
+        dates = [F(f"{alias}__last_interaction_at") for alias in joins]
+        if len(dates) == 1:
+            latest = dates[0]
+        else:
+            never = Value(_NEVER, output_field=DateTimeField())
+            latest = NullIf(Greatest(*(Coalesce(d, never) for d in dates)), never)
+        return self.alias(**joins).annotate(last_contact_at=latest)
 
 
 class Physician(models.Model):
@@ -131,7 +175,8 @@ class Physician(models.Model):
     )
     is_active = models.BooleanField("active", default=True)
     # Kept by physicians.services.log_interaction: sorting and "not contacted in N days" must
-    # not aggregate a million interactions per page.
+    # not aggregate a million interactions per page. Every team's latest: what a viewer who sees
+    # every team reads; the others read their own teams' (PhysicianTeamContact).
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -173,6 +218,33 @@ class Physician(models.Model):
     def display_name(self) -> str:
         base = f"Dr. {self.first_name} {self.last_name}"
         return f"{base}, {self.credentials}" if self.credentials else base
+
+
+class PhysicianTeamContact(models.Model):
+    """One team's last contact with a physician: the latest of that team's interactions with them.
+
+    Kept by physicians.services (logging, editing and deleting an interaction), as
+    `Physician.last_interaction_at` is for every team together, so that a list sorted or filtered
+    by a team's last contact reads one row per physician, never a decade of interactions.
+    """
+
+    # No index of their own: the unique (physician, team) and (team, date, physician) lead with them.
+    physician = models.ForeignKey(Physician, on_delete=models.CASCADE, related_name="team_contacts", db_index=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
+    last_interaction_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Also the index of every lookup and join: (physician, team).
+            models.UniqueConstraint(fields=["physician", "team"], name="team_contact_unique_physician_team")
+        ]
+        indexes = [
+            # The dashboards: a team's physicians reached since a date, from the index alone.
+            models.Index(fields=["team", "last_interaction_at", "physician"], name="team_contact_team_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Team {self.team_id} last contacted physician {self.physician_id} at {self.last_interaction_at}"
 
 
 class ContactConsent(models.Model):

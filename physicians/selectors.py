@@ -12,7 +12,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Quer
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
-from accounts.models import User
+from accounts.models import Team, User
 from outreach.models import FollowUp
 
 from . import conf
@@ -21,21 +21,46 @@ from .models import ContactConsent, Insight, Interaction, MedicalInquiry, Physic
 
 SCOPES = ("mine", "team", "all")
 PHYSICIAN_SORTS = ("last_name", "kol_tier", "last_interaction_at")
+# `?sort=last_interaction_at` (the URL every bookmark has) orders by the viewer's last contact.
+PHYSICIAN_SORT_COLUMNS = {"last_interaction_at": "last_contact_at"}
 
 
-def apply_sort(qs: QuerySet, sort: str | None, allowed: tuple[str, ...], default: str) -> tuple[QuerySet, str]:
-    """Order by a whitelisted `?sort=` (with `-`), with the id as tie-breaker so pages are stable."""
+def contact_team_ids(user) -> frozenset[int] | None:
+    """The teams whose last contact `user` sees: the teams whose interactions their timeline
+    shows. None means every team's (Physician.last_interaction_at): an administrator, or a
+    manager who leads every medical-affairs team. Nobody's for those who see no interactions.
+
+    A manager who leads some of the teams sees the latest among those teams. An MSL costs no
+    query (their own team); a manager one, for the medical-affairs teams.
+    """
+    if not user.is_authenticated or not user.sees_medical_affairs:
+        return frozenset()
+    scope = user.scope_team_ids
+    if scope is None or not scope:
+        return scope
+    if user.is_msl:
+        return scope
+    msl_teams = set(Team.objects.filter(kind=Team.Kind.MEDICAL_AFFAIRS).values_list("id", flat=True))
+    return None if msl_teams <= scope else frozenset(scope & msl_teams)
+
+
+def apply_sort(
+    qs: QuerySet, sort: str | None, allowed: tuple[str, ...], default: str, columns: dict[str, str] | None = None
+) -> tuple[QuerySet, str]:
+    """Order by a whitelisted `?sort=` (with `-`), with the id as tie-breaker so pages are stable.
+    `columns` maps a sort name to the field or annotation it orders by, where they differ."""
     if not sort or sort.lstrip("-") not in allowed:
         sort = default
     name, descending = sort.lstrip("-"), sort.startswith("-")
+    name = (columns or {}).get(name, name)
     tie = "-id" if descending else "id"
-    if qs.model._meta.get_field(name).null:
+    if name in qs.query.annotations or qs.model._meta.get_field(name).null:
         # "Never" (NULL) counts as the oldest: last when the newest come first, first when the
         # oldest do. PostgreSQL's default put the never-contacted first in "most recent first",
         # and sorted all of them by id on every page (80 ms once 25,000 had no contact yet).
         key = F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_first=True)
         return qs.order_by(key, tie), sort
-    return qs.order_by(sort, tie), sort
+    return qs.order_by(f"-{name}" if descending else name, tie), sort
 
 
 def default_scope(user) -> str:
@@ -48,8 +73,10 @@ def physician_scope(user, params: QueryDict) -> str:
 
 
 def physicians_for(user, params: QueryDict, request=None) -> tuple[QuerySet, PhysicianFilter, str, str]:
-    """The physician list as filtered, scoped and sorted: (queryset, filterset, scope, sort)."""
-    qs = Physician.objects.visible_to(user).select_related("institution", "owner")
+    """The physician list as filtered, scoped and sorted: (queryset, filterset, scope, sort).
+    Each row has `last_contact_at`, the viewer's teams' last contact (contact_team_ids)."""
+    qs = Physician.objects.visible_to(user).with_last_contact(contact_team_ids(user))
+    qs = qs.select_related("institution", "owner")
     scope = physician_scope(user, params)
     if scope == "mine":
         qs = qs.filter(owner=user)
@@ -58,7 +85,7 @@ def physicians_for(user, params: QueryDict, request=None) -> tuple[QuerySet, Phy
         if teams is not None:
             qs = qs.filter(owner__team_id__in=teams)
     filterset = PhysicianFilter(params, queryset=qs, request=request)
-    qs, sort = apply_sort(filterset.qs, params.get("sort"), PHYSICIAN_SORTS, "last_name")
+    qs, sort = apply_sort(filterset.qs, params.get("sort"), PHYSICIAN_SORTS, "last_name", PHYSICIAN_SORT_COLUMNS)
     return qs, filterset, scope, sort
 
 
@@ -86,7 +113,8 @@ def physician_for_profile(user, pk: int) -> Physician:
     qs = Physician.objects.visible_to(user).select_related("institution", "owner", "owner__team")
     if user.sees_medical_affairs:
         ref = OuterRef("pk")
-        qs = qs.annotate(
+        # The last contact of the teams whose interactions the timeline below shows.
+        qs = qs.with_last_contact(contact_team_ids(user)).annotate(
             n_interactions=_count(Interaction, user, ref),
             n_insights=_count(Insight, user, ref),
             n_inquiries=_count(MedicalInquiry, user, ref),

@@ -7,13 +7,14 @@ Every function takes keyword-only arguments, runs in a transaction, validates wi
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +22,15 @@ from outreach.services import create_follow_up, notify
 
 from . import conf
 from .choices import CHANNEL_CONSENT, ConsentStatus, InquiryStatus, InsightStatus, SiteStatus
-from .models import ContactConsent, Insight, Interaction, MedicalInquiry, Physician, TrialSite
+from .models import (
+    ContactConsent,
+    Insight,
+    Interaction,
+    MedicalInquiry,
+    Physician,
+    PhysicianTeamContact,
+    TrialSite,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +56,59 @@ def withdrawn_consent_message(physician: Physician, channel: str) -> str | None:
     return None
 
 
-def _touch_last_interaction(physician_id: int, occurred_at: dt.datetime) -> None:
+def _touch_last_interaction(physician_id: int, team_id: int, occurred_at: dt.datetime) -> None:
+    """A new visit: the physician's last contact, for every team and for the visit's team."""
     # Compare-and-set: keeps the maximum even when two visits are logged at once.
     Physician.objects.filter(pk=physician_id).filter(
         Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at)
     ).update(last_interaction_at=occurred_at)
+    contact, created = PhysicianTeamContact.objects.get_or_create(
+        physician_id=physician_id, team_id=team_id, defaults={"last_interaction_at": occurred_at}
+    )
+    if not created:
+        PhysicianTeamContact.objects.filter(pk=contact.pk, last_interaction_at__lt=occurred_at).update(
+            last_interaction_at=occurred_at
+        )
 
 
-def _recompute_last_interaction(physician_id: int) -> None:
-    latest = Interaction.objects.filter(physician_id=physician_id).order_by("-occurred_at").values("occurred_at")[:1]
-    Physician.objects.filter(pk=physician_id).update(last_interaction_at=latest)
+def refresh_last_contacts(pairs: Iterable[tuple[int, int]]) -> None:
+    """Recompute the last contacts of these (physician id, team id) pairs from their interactions:
+    after a visit was edited, moved or deleted (the latest one may no longer be the latest)."""
+    pairs = set(pairs)
+    for physician_id in {physician for physician, _ in pairs}:
+        latest = Interaction.objects.filter(physician_id=physician_id).order_by("-occurred_at").values("occurred_at")
+        Physician.objects.filter(pk=physician_id).update(last_interaction_at=Subquery(latest[:1]))
+    for physician_id, team_id in pairs:
+        latest_at = Interaction.objects.filter(physician_id=physician_id, team_id=team_id).aggregate(
+            at=Max("occurred_at")
+        )["at"]
+        if latest_at is None:
+            PhysicianTeamContact.objects.filter(physician_id=physician_id, team_id=team_id).delete()
+        else:
+            PhysicianTeamContact.objects.update_or_create(
+                physician_id=physician_id, team_id=team_id, defaults={"last_interaction_at": latest_at}
+            )
+
+
+@transaction.atomic
+def rebuild_last_contacts() -> int:
+    """Every team's last contact with every physician, from the interactions (bulk-loaded data:
+    the demo seeder and the benchmark loader). Returns how many (physician, team) rows there are."""
+    PhysicianTeamContact.objects.all().delete()
+    latest = (
+        Interaction.objects.order_by()
+        .values_list("physician_id", "team_id")
+        .annotate(at=Max("occurred_at"))
+        .iterator(chunk_size=5000)
+    )
+    total = 0
+    while chunk := list(itertools.islice(latest, 5000)):
+        PhysicianTeamContact.objects.bulk_create(
+            PhysicianTeamContact(physician_id=physician, team_id=team, last_interaction_at=at)
+            for physician, team, at in chunk
+        )
+        total += len(chunk)
+    return total
 
 
 @transaction.atomic
@@ -143,7 +195,7 @@ def log_interaction(
         _build_insight(
             physician=physician, captured_by=msl, data=data, interaction=interaction, captured_at=occurred_at
         ).save()
-    _touch_last_interaction(physician.pk, occurred_at)
+    _touch_last_interaction(physician.pk, interaction.team_id, occurred_at)
     if follow_up_days is not None:
         if follow_up_days < 0:
             raise ValidationError({"follow_up_days": "A follow-up is due today or later."})
@@ -162,6 +214,7 @@ def update_interaction(*, interaction: Interaction, by, products: Iterable | Non
     """Edit a logged interaction (its author only); consent and last contact are re-checked."""
     if interaction.msl_id != by.pk:
         raise ValidationError("Only the MSL who logged this interaction may edit it.")
+    before = (interaction.physician_id, interaction.team_id)
     for name, value in fields.items():
         setattr(interaction, name, value)
     if "channel" in fields:
@@ -172,8 +225,18 @@ def update_interaction(*, interaction: Interaction, by, products: Iterable | Non
     interaction.save()
     if products is not None:
         interaction.products.set(list(products))
-    _recompute_last_interaction(interaction.physician_id)
+    refresh_last_contacts([before, (interaction.physician_id, interaction.team_id)])
     return interaction
+
+
+@transaction.atomic
+def delete_interaction(*, interaction: Interaction, by) -> None:
+    """Delete a logged interaction (its author, or an administrator); the last contacts follow."""
+    if interaction.msl_id != by.pk and not by.is_admin_role:
+        raise ValidationError("Only the MSL who logged this interaction (or an administrator) may delete it.")
+    pair = (interaction.physician_id, interaction.team_id)
+    interaction.delete()
+    refresh_last_contacts([pair])
 
 
 @transaction.atomic
@@ -259,6 +322,8 @@ def transition_insight(*, insight: Insight, to: str, reviewer, note: str = "") -
             body=insight.review_note,
             url=reverse("physicians:insight_detail", args=[insight.pk]),
             kind="insight_status",
+            # By email too (if the MSL takes it so) for the review's outcome, not for its start.
+            email=to in (InsightStatus.ACTIONED, InsightStatus.CLOSED),
         )
     return insight
 

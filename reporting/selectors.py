@@ -21,7 +21,16 @@ from patients.choices import OPEN_STAGES, ConsentStatus, DeclineReason, Discharg
 from patients.models import Case
 from physicians import conf as physicians_conf
 from physicians.choices import Channel, InquiryStatus, InsightStatus, KolTier, SiteStatus, Theme
-from physicians.models import ClinicalTrial, Insight, Interaction, MedicalInquiry, Physician, TrainingSession, TrialSite
+from physicians.models import (
+    ClinicalTrial,
+    Insight,
+    Interaction,
+    MedicalInquiry,
+    Physician,
+    PhysicianTeamContact,
+    TrainingSession,
+    TrialSite,
+)
 
 from .expressions import DaysBetween, Median
 from .filters import ReportScope
@@ -127,10 +136,19 @@ def _kol_base(scope: ReportScope, cadence: dict[int, float]) -> QuerySet:
     return _in_teams(qs, scope.msl_team_ids, "owner__team")
 
 
-def _reached_q(now: dt.datetime, cadence: dict[int, float]) -> Q:
+def _reached_q(now: dt.datetime, scope: ReportScope, cadence: dict[int, float]) -> Q:
+    """Reached within the tier's cadence by the MSL teams in scope: the last contact the physician
+    list and profile show the same viewer (PhysicianTeamContact; every team's for administrators)."""
     q = Q(pk__in=[])
     for tier, days in cadence.items():
-        q |= Q(kol_tier=tier, last_interaction_at__gte=now - dt.timedelta(days=days))
+        since = now - dt.timedelta(days=days)
+        if scope.msl_team_ids is None:
+            q |= Q(kol_tier=tier, last_interaction_at__gte=since)
+        else:
+            contacted = PhysicianTeamContact.objects.filter(
+                team_id__in=scope.msl_team_ids, last_interaction_at__gte=since
+            ).values("physician_id")
+            q |= Q(kol_tier=tier, pk__in=contacted)
     return q
 
 
@@ -142,7 +160,7 @@ def kol_coverage(scope: ReportScope) -> list[dict]:
     rows = (
         _kol_base(scope, cadence)
         .values("kol_tier")
-        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now, cadence)))
+        .annotate(total=Count("id"), reached=Count("id", filter=_reached_q(now, scope, cadence)))
         .order_by("kol_tier")
     )
     by_tier = {r["kol_tier"]: r for r in rows}
@@ -167,8 +185,9 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
     cadence = physicians_conf.kol_cadence_days()
     qs = (
         _kol_base(scope, cadence)
-        .exclude(_reached_q(timezone.now(), cadence))
-        .order_by(F("last_interaction_at").asc(nulls_first=True), "last_name", "id")
+        .with_last_contact(scope.msl_team_ids)
+        .exclude(_reached_q(timezone.now(), scope, cadence))
+        .order_by(F("last_contact_at").asc(nulls_first=True), "last_name", "id")
         # Tuples, not three model instances a row: the CSV export has every such KOL.
         .values_list(
             "id",
@@ -179,7 +198,7 @@ def kols_not_reached(scope: ReportScope, *, limit: int | None = None) -> Iterato
             "institution__name",
             "owner__first_name",
             "owner__last_name",
-            "last_interaction_at",
+            "last_contact_at",
         )
     )
     if limit:
@@ -660,6 +679,7 @@ def silent_kol_institutions(scope: ReportScope, *, limit: int | None = None) -> 
     referring = cases(scope).filter(_period("referral_received_at", scope), referral_institution__isnull=False)
     qs = (
         _kol_base(scope, physicians_conf.kol_cadence_days())
+        .with_last_contact(scope.msl_team_ids)
         .filter(kol_tier=KolTier.TIER_1, institution__isnull=False)
         .exclude(institution__in=referring.values("referral_institution_id"))
         .select_related("owner", "institution")
@@ -674,7 +694,7 @@ def silent_kol_institutions(scope: ReportScope, *, limit: int | None = None) -> 
             "institution": p.institution.name,
             "institution_id": p.institution_id,
             "owner": p.owner.get_full_name() if p.owner else "",
-            "last_interaction_at": p.last_interaction_at,
+            "last_interaction_at": p.last_contact_at,
         }
 
 

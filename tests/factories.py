@@ -11,7 +11,7 @@ from accounts.models import Team, User
 from outreach.models import FollowUp
 from patients.choices import Sex
 from patients.models import Case, ConsentForm, Patient
-from physicians.models import Institution, MedicalInquiry, Physician, Product
+from physicians.models import Institution, MedicalInquiry, Physician, PhysicianTeamContact, Product
 from physicians.npi import make_npi
 
 
@@ -53,8 +53,12 @@ class InstitutionFactory(factory.django.DjangoModelFactory):
 
 
 class PhysicianFactory(factory.django.DjangoModelFactory):
+    """`last_interaction_at=...` is a contact by the owner's team (or by `contact_team=`), as in the
+    demo data: the team's last contact row is written too, which is what the lists show a viewer."""
+
     class Meta:
         model = Physician
+        skip_postgeneration_save = True
 
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
@@ -63,6 +67,14 @@ class PhysicianFactory(factory.django.DjangoModelFactory):
     specialty = "Cardiology"
     institution = factory.SubFactory(InstitutionFactory)
     kol_tier = 1
+
+    @factory.post_generation
+    def contact_team(obj, create, extracted, **kwargs):
+        team_id = extracted.pk if extracted is not None else (obj.owner.team_id if obj.owner_id else None)
+        if create and obj.last_interaction_at and team_id:
+            PhysicianTeamContact.objects.update_or_create(
+                physician=obj, team_id=team_id, defaults={"last_interaction_at": obj.last_interaction_at}
+            )
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

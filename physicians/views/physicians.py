@@ -21,7 +21,9 @@ from .common import RecordCreateView, RecordUpdateView
 
 def physician_list(request: HttpRequest) -> HttpResponse:
     qs, filterset, scope, sort = selectors.physicians_for(request.user, request.GET, request)
-    page = paginate(qs, request.GET.get("page"))
+    # Sorted by a team's last contact (a joined column), the database sorts the ids alone: with
+    # every column of the physicians, their institutions and owners it took 130 ms at 50,000.
+    page = paginate(qs, request.GET.get("page"), ids_first=sort.lstrip("-") == "last_interaction_at")
     institution = None
     institution_id = filterset.form.cleaned_data.get("institution") if filterset.form.is_valid() else None
     if institution_id:
@@ -53,7 +55,7 @@ def physician_export(request: HttpRequest) -> StreamingHttpResponse:
     )
     columns = (
         "npi", "first_name", "last_name", "credentials", "specialty", "institution__name", "institution__city",
-        "institution__state", "tier_label", "owner_name", "email", "phone", "last_interaction_at",
+        "institution__state", "tier_label", "owner_name", "email", "phone", "last_contact_at",
     )  # fmt: skip
     # Tuples straight from the database, labels and names included: a 50,000-row export spent
     # most of its time building objects, then reshaping rows in Python.

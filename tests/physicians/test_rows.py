@@ -90,8 +90,9 @@ def test_physician_rows_show_html_in_data_as_text(msl, client_for):
 
 
 def test_the_physician_rows_follow_the_sort(msl, client_for):
-    PhysicianFactory(last_name="Later", last_interaction_at=ON_THE_SECOND)
-    PhysicianFactory(last_name="Earlier", last_interaction_at=LATE)
+    # Contacts by msl's team (the factory writes the team's last contact): what msl's list shows.
+    PhysicianFactory(last_name="Later", owner=msl, last_interaction_at=ON_THE_SECOND)
+    PhysicianFactory(last_name="Earlier", owner=msl, last_interaction_at=LATE)
     html = _page(client_for(msl), "/physicians/", scope="all", sort="-last_interaction_at")
     assert [r.cells[6] for r in body_rows(html)] == ["2024-07-01", "2024-03-04"]
 

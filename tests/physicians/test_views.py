@@ -551,9 +551,10 @@ def test_exports_write_labels_names_and_flags_computed_by_the_database(client_fo
 
 def test_sorting_by_last_interaction_puts_the_never_contacted_at_the_old_end(client_for, msl):
     now = timezone.now()
-    recent = PhysicianFactory(last_name="Recent", last_interaction_at=now - dt.timedelta(days=1))
-    older = PhysicianFactory(last_name="Older", last_interaction_at=now - dt.timedelta(days=30))
-    never = PhysicianFactory(last_name="Never", last_interaction_at=None)
+    # Contacts by msl's team (the factory writes the team's last contact): what msl's list shows.
+    recent = PhysicianFactory(last_name="Recent", owner=msl, last_interaction_at=now - dt.timedelta(days=1))
+    older = PhysicianFactory(last_name="Older", owner=msl, last_interaction_at=now - dt.timedelta(days=30))
+    never = PhysicianFactory(last_name="Never", owner=msl, last_interaction_at=None)
     client = client_for(msl)
 
     def order(sort: str) -> list[int]:

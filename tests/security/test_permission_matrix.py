@@ -95,6 +95,8 @@ EXPECTED: dict[str, Row] = {
     "login": Row(get=every(302, anonymous=OK), post=every(302, anonymous=OK)),
     "logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
     "password_change": Row(get=SIGNED_IN, post=every(OK)),
+    # One's own settings only: no user in the URL or the form.
+    "notification_settings": Row(get=SIGNED_IN, post=SIGNED_IN_WRITE),
     # Type-ahead pickers: each answers those it is for (its queryset scopes the matches).
     "lookup_msls": Row(get=MEDICAL_SIDE, post=every(NOT_ALLOWED)),
     "lookup_all_msls": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
@@ -218,6 +220,10 @@ EXPECTED: dict[str, Row] = {
     "patients:treatment_plan_add": Row(post=CASE_WRITE, kwargs=case),
     "outreach:follow_ups": Row(get=SIGNED_IN),
     "outreach:follow_up_create": Row(get=GET_ONLY, post=SIGNED_IN_WRITE),
+    # Where reminder and escalation emails link: the same people as the row's own actions.
+    "outreach:follow_up_detail": Row(
+        get=NURSE_FOLLOW_UP_FORM, post=GET_ONLY, kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
     "outreach:follow_up_complete": Row(
         get=GET_ONLY, post=MSL_FOLLOW_UP_WRITE, kwargs=lambda w: {"pk": w.msl_follow_up.pk}
     ),
