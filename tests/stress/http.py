@@ -99,6 +99,7 @@ class _FormParser(HTMLParser):
         self.forms: list[dict] = []
         self._select: str | None = None
         self._select_first: str | None = None
+        self._select_multiple = False
         self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -123,6 +124,7 @@ class _FormParser(HTMLParser):
             fields[name] = a.get("value") or ""
         elif tag == "select" and name:
             self._select, self._select_first = name, None
+            self._select_multiple = "multiple" in a
         elif tag == "option" and self._select:
             value = a.get("value", "")
             if self._select_first is None:
@@ -135,7 +137,10 @@ class _FormParser(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "select" and self._select:
-            self.forms[-1]["fields"].setdefault(self._select, self._select_first or "")
+            # A browser sends a single select's first option when none is selected, and nothing
+            # for a multiple select with none selected (a picker renders only chosen options).
+            if not self._select_multiple:
+                self.forms[-1]["fields"].setdefault(self._select, self._select_first or "")
             self._select = None
         elif tag == "textarea" and self._textarea:
             fields = self.forms[-1]["fields"]
