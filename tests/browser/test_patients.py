@@ -112,9 +112,13 @@ def test_nurse_takes_a_referral_from_evaluation_to_discharge(page, nurse):
 
 def _pick(page, field_id: str, typed: str, option: str) -> None:
     """Type into a Tom Select picker and choose the matching option from the lookup's answers."""
-    page.locator(f"#{field_id}-ts-control").locator("xpath=..").click()  # the picker's box
+    # Focusing the box preloads the list; typing starts once that answer is in, and the option is
+    # looked for once the lookup has answered what was typed (a loaded CI machine is slow at both).
+    with page.expect_response(lambda r: "/lookups/" in r.url and r.url.endswith("q=")):
+        page.locator(f"#{field_id}-ts-control").locator("xpath=..").click()  # the picker's box
     expect(page.locator(f"#{field_id}-ts-control")).to_be_focused()
-    page.keyboard.type(typed)
+    with page.expect_response(lambda r: "/lookups/" in r.url and f"q={typed}" in r.url):
+        page.keyboard.type(typed)
     page.locator(f"#{field_id}-ts-dropdown .option", has_text=option).click()
 
 
