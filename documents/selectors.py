@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 
@@ -15,9 +15,25 @@ from .models import Document
 PEOPLE = ("uploaded_by", "entered_in_error_by")
 
 
+# The name under which case querysets carry medical_record_filed() (the worklist, the case page).
+HAS_MEDICAL_RECORD = "has_medical_record"
+
+
+def _medical_records(case) -> QuerySet[Document]:
+    return Document.objects.current().filter(case=case, kind=DocumentKind.MEDICAL_RECORD)
+
+
+def medical_record_filed() -> Exists:
+    """For `.annotate(**{HAS_MEDICAL_RECORD: medical_record_filed()})` on cases: whether each has a
+    medical-record document, in the cases' own query (on document_case_kind_idx)."""
+    return Exists(_medical_records(OuterRef("pk")))
+
+
 def has_medical_record(case) -> bool:
-    """At least one medical-record document on the case (entered in error does not count)."""
-    return Document.objects.current().filter(case=case, kind=DocumentKind.MEDICAL_RECORD).exists()
+    """At least one medical-record document on the case (entered in error does not count): the
+    annotation when the case came with it, else one query."""
+    known = getattr(case, HAS_MEDICAL_RECORD, None)
+    return known if known is not None else _medical_records(case).exists()
 
 
 def _listed(qs: QuerySet[Document]) -> QuerySet[Document]:

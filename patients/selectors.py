@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from documents.models import Document
+from documents.selectors import HAS_MEDICAL_RECORD, medical_record_filed
 from liaison_crm.dates import day_start
 
 from . import conf
@@ -98,7 +99,7 @@ def worklist_queryset(qs: QuerySet[Case], now: dt.datetime | None = None) -> Que
             ),
         )
         .with_length_of_stay(now)
-        .annotate(stage_rank=stage_rank())
+        .annotate(stage_rank=stage_rank(), **{HAS_MEDICAL_RECORD: medical_record_filed()})
     )
 
 
@@ -163,6 +164,8 @@ def case_detail_queryset(qs: QuerySet[Case]) -> QuerySet[Case]:
         # above all) stay in the database, and the query is a hundred columns shorter.
         .defer(*User.unshown(*people))
         .with_length_of_stay()
+        # The evidence of "Medical records reviewed", for the stage bar's blockers.
+        .annotate(**{HAS_MEDICAL_RECORD: medical_record_filed()})
         .prefetch_related(
             # The evaluation and its five reviewers in a query of their own: joined to the case,
             # they made a 13-table join that PostgreSQL took 4-6 ms to plan (0.4 ms to run) on

@@ -29,6 +29,8 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
+from documents import selectors as documents_selectors
+
 from . import matching
 from .choices import (
     PRE_ADMISSION_STAGES,
@@ -550,6 +552,10 @@ class CaseRecords:
     def coverages(self) -> list[InsuranceCoverage]:
         return list(self.case.coverages.all() if self._coverages is None else self._coverages)
 
+    @cached_property
+    def has_medical_record(self) -> bool:
+        return documents_selectors.has_medical_record(self.case)
+
     @property
     def treatment_plan(self) -> TreatmentPlan | None:
         try:
@@ -563,11 +569,10 @@ def _and(names: list[str]) -> str:
 
 
 def records_review_missing(evaluation: Evaluation, records: CaseRecords) -> list[str]:
-    """The "Medical records reviewed" tick. Once the case has documents (the documents issue), its
-    condition goes here, in this one place: at least one medical-record document on the case.
-    Until then the tick rests on a note of what was reviewed."""
-    if not evaluation.records_review_note.strip():
-        return ["no note says which medical records were reviewed"]
+    """The "Medical records reviewed" tick: at least one medical-record document filed on the case
+    (not entered in error). The note of what was reviewed is kept with the tick, and optional."""
+    if not records.has_medical_record:
+        return ["no medical-record document is filed on the case (upload it under Documents)"]
     return []
 
 

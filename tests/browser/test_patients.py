@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from patients.choices import Stage
 from patients.models import Case, Medication
+from tests.documents import samples
 from tests.factories import CaseFactory, ConsentFormFactory, InstitutionFactory, PhysicianFactory, UserFactory
 
 from .conftest import login
@@ -41,6 +42,16 @@ def test_nurse_takes_a_referral_from_evaluation_to_discharge(page, nurse):
     evaluation = page.locator("#evaluation")
     evaluation.get_by_role("button", name="Mark done: Insurance verified").click()
     expect(evaluation.get_by_role("alert")).to_contain_text("no primary insurance coverage is recorded")
+    # "Medical records reviewed" rests on a medical-record document filed on the case.
+    evaluation.get_by_role("button", name="Mark done: Medical records reviewed").click()
+    expect(evaluation.get_by_role("alert")).to_contain_text("no medical-record document is filed on the case")
+    documents = page.locator("#documents")
+    documents.locator("input[type=file]").set_input_files(
+        files=[{"name": "Discharge summary.pdf", "mimeType": "application/pdf", "buffer": samples.pdf()}]
+    )
+    documents.get_by_label("Kind of document").select_option("medical_record")
+    documents.get_by_role("button", name="Upload").click()
+    expect(documents.locator(".document-row", has_text="Discharge summary")).to_be_visible()
     evaluation.get_by_label("Records reviewed").fill("Discharge summary and labs from the referring hospital")
     evaluation.get_by_role("button", name="Mark done: Medical records reviewed").click()
     expect(evaluation).to_contain_text("Reviewed: Discharge summary and labs")

@@ -5,9 +5,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from documents import selectors as documents_selectors
+from documents import services as documents_services
+from documents.choices import DocumentKind
 from patients import services
 from patients.choices import AuthorizationStatus, ConsentStatus, Eligibility, SignedBy, Stage
 from patients.models import Evaluation
+from tests.documents import samples
 from tests.factories import CaseFactory, ConsentFormFactory
 
 
@@ -28,9 +32,11 @@ def consent_form(db):
 
 
 def provide_evidence(case, by) -> None:
-    """What the checklist's ticks rest on (services.EVIDENCE): a treatment plan, the listed
-    medications reconciled, and a verified primary coverage whose payer needs no authorization
-    (make_admittable approves one later)."""
+    """What the checklist's ticks rest on (services.EVIDENCE): a medical-record document, a
+    treatment plan, the listed medications reconciled, and a verified primary coverage whose payer
+    needs no authorization (make_admittable approves one later)."""
+    if not documents_selectors.has_medical_record(case):
+        file_medical_record(case, by)
     services.save_treatment_plan(
         case=case,
         by=by,
@@ -51,6 +57,14 @@ def provide_evidence(case, by) -> None:
             is_primary=True,
             authorization_status=AuthorizationStatus.NOT_REQUIRED,
         )
+
+
+def file_medical_record(case, by):
+    """A one-page PDF filed on the case as its medical record, through the upload service."""
+    (document,) = documents_services.upload_documents(
+        by=by, uploads=[samples.upload("records.pdf", samples.pdf())], kind=DocumentKind.MEDICAL_RECORD, case=case
+    )
+    return document
 
 
 def complete_evaluation(case, by) -> Evaluation:

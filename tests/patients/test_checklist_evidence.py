@@ -13,11 +13,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from documents import services as documents_services
+from documents.choices import DocumentKind
+from documents.models import Document
 from patients import services
 from patients.choices import AuthorizationStatus, Stage
 from patients.models import Case, Evaluation, TreatmentPlan
 
-from .conftest import complete_evaluation, make_admittable
+from .conftest import complete_evaluation, file_medical_record, make_admittable
 
 pytestmark = pytest.mark.django_db
 
@@ -257,12 +260,49 @@ def test_the_treatment_plan_is_audited_like_the_case_s_other_records(case, nurse
 # --- medical records reviewed -------------------------------------------------------------------
 
 
-def test_records_tick_needs_a_note_of_what_was_reviewed(evaluating, nurse):
-    expected = "Cannot mark “Medical records reviewed” done: no note says which medical records were reviewed"
+NO_RECORD = "no medical-record document is filed on the case (upload it under Documents)"
+
+
+def test_records_tick_needs_a_medical_record_document(evaluating, nurse):
+    expected = f"Cannot mark “Medical records reviewed” done: {NO_RECORD}"
+    assert _refused(evaluating, nurse, "records_reviewed", records_review_note="Labs") == expected
+    # A document of another kind is not a medical record.
+    file_medical_record(evaluating, nurse)
+    Document.objects.filter(case=evaluating).update(kind=DocumentKind.INSURANCE_CARD)
     assert _refused(evaluating, nurse, "records_reviewed") == expected
-    assert _refused(evaluating, nurse, "records_reviewed", records_review_note="   ") == expected
+    # Nor is a medical record entered in error.
+    record = file_medical_record(evaluating, nurse)
+    documents_services.mark_entered_in_error(document=record, by=nurse, reason="Another patient's file")
+    assert _refused(evaluating, nurse, "records_reviewed") == expected
+
+    file_medical_record(evaluating, nurse)
+    _tick(evaluating, nurse, "records_reviewed")
+    assert _row(evaluating)["records_review_note"] == ""  # the note is optional
+
+
+def test_the_records_tick_keeps_its_note(evaluating, nurse):
+    file_medical_record(evaluating, nurse)
     _tick(evaluating, nurse, "records_reviewed", records_review_note=" Discharge summary, labs ")
     assert _row(evaluating)["records_review_note"] == "Discharge summary, labs"
+
+
+def test_a_record_entered_in_error_after_the_tick_blocks_acceptance(evaluating, nurse, client_for):
+    complete_evaluation(evaluating, nurse)
+    (record,) = Document.objects.filter(case=evaluating)
+    documents_services.mark_entered_in_error(document=record, by=nurse, reason="Scanned the wrong chart")
+    blocker = f"medical records reviewed is ticked, but {NO_RECORD}"
+    with pytest.raises(ValidationError) as exc:
+        services.accept(case=evaluating, by=nurse)
+    assert exc.value.messages == [f"Cannot accept: {blocker}"]
+    assert Case.objects.get(pk=evaluating.pk).stage == Stage.EVALUATING
+    client = client_for(nurse)
+    # The case page's stage bar and the worklist's next step say the same.
+    assert blocker in client.get(reverse("patients:case_detail", args=[evaluating.pk])).content.decode()
+    (row,) = [c for g in client.get(reverse("patients:worklist")).context["groups"] for c in g["cases"]]
+    assert row.next_step == blocker
+    # Filing the record again clears it.
+    file_medical_record(evaluating, nurse)
+    assert services.accept_blockers(Case.objects.get(pk=evaluating.pk)) == []
 
 
 def test_a_tick_records_only_its_own_evidence(evaluating, nurse):
@@ -364,6 +404,7 @@ def test_the_ticks_take_their_evidence_from_the_checklist_form(evaluating, nurse
     client = client_for(nurse)
     page = client.get(reverse("patients:case_detail", args=[evaluating.pk])).content.decode()
     assert 'name="records_review_note"' in page and 'name="no_current_medications"' in page
+    file_medical_record(evaluating, nurse)
     records = reverse("patients:checklist_item", args=[evaluating.pk, "records_reviewed"])
     assert client.post(records, {"done": "1", "records_review_note": "Discharge summary"}, **HX).status_code == 200
     meds = reverse("patients:checklist_item", args=[evaluating.pk, "medications_reviewed"])

@@ -24,12 +24,15 @@ PER_REQUEST = 2
 
 
 def _worklist_rows(nurse, consent_form, n: int) -> None:
+    """Referred, being evaluated, evaluated and ready to accept (its next step asks every tick's
+    evidence again, the medical-record document among it), and accepted."""
     for i in range(n):
         case = CaseFactory(assigned_liaison=nurse)
-        if i % 3 >= 1:
+        if i % 4 >= 1:
             services.start_evaluation(case=case, by=nurse)
-        if i % 3 == 2:
+        if i % 4 >= 2:
             complete_evaluation(case, nurse)
+        if i % 4 == 3:
             services.accept(case=case, by=nurse)
             make_admittable(case, nurse, consent_form)
 

@@ -14,7 +14,7 @@ from patients.choices import AuthorizationStatus, ConsentStatus, DeclineReason, 
 from patients.models import Case, CaseTransition, Communication, Consent, Evaluation, InsuranceCoverage
 from tests.factories import CaseFactory
 
-from .conftest import complete_evaluation, make_admittable
+from .conftest import complete_evaluation, file_medical_record, make_admittable
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,7 @@ def test_accept_refused_from_referred(case, nurse):
 
 def test_accept_refused_until_evaluation_complete_and_says_what_is_missing(case, nurse):
     services.start_evaluation(case=case, by=nurse)
+    file_medical_record(case, nurse)
     services.set_checklist_item(
         case=case, by=nurse, item="records_reviewed", done=True, records_review_note="Discharge summary"
     )

@@ -16,7 +16,7 @@ from patients.choices import Stage
 from patients.models import Case, CaseTransition, Communication, Consent, Medication, Patient
 from tests.factories import CaseFactory
 
-from .conftest import complete_evaluation, make_admittable
+from .conftest import complete_evaluation, file_medical_record, make_admittable
 
 pytestmark = pytest.mark.django_db
 
@@ -442,6 +442,7 @@ def test_medication_add_and_edit_in_place(case, nurse, client_for):
 
 def test_checklist_item_records_who_and_when(case, nurse, client_for):
     services.start_evaluation(case=case, by=nurse)
+    file_medical_record(case, nurse)
     client = client_for(nurse)
     response = client.post(
         reverse("patients:checklist_item", args=[case.pk, "records_reviewed"]),

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -95,6 +96,8 @@ def server_env(**extra: str) -> dict[str, str]:
         CONN_MAX_AGE="60",
         EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
+        # The demo documents seed_demo files, out of the checkout's media/.
+        MEDIA_ROOT=str(Path(tempfile.gettempdir()) / "liaison-stress-media"),
     )
     env.update(extra)
     return env
