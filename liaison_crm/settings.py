@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "patients",
     "reporting",
     "documents",
+    "research",
 ]
 
 MIDDLEWARE = [

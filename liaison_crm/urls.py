@@ -17,6 +17,7 @@ urlpatterns = [
     path("outreach/", include("outreach.urls")),
     path("reporting/", include("reporting.urls")),
     path("documents/", include("documents.urls")),
+    path("research/", include("research.urls")),
     path("admin/", admin.site.urls),
 ]
 

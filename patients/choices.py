@@ -66,6 +66,12 @@ class SignedBy(models.TextChoices):
     REPRESENTATIVE = "representative", "Legal representative"
 
 
+class ConsentKind(models.TextChoices):
+    CARE = "care", "Care"
+    # Consent to take part in a clinical trial, on the trial's IRB-approved version.
+    RESEARCH = "research", "Research"
+
+
 class ConsentStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SIGNED = "signed", "Signed"
@@ -109,3 +115,4 @@ class AccessKind(models.TextChoices):
     EXPORT = "export", "CSV export"
     ADMIN = "admin", "Django admin"
     DOCUMENT = "document", "Document (download, preview or thumbnail)"
+    RESEARCH = "research", "Trial participation"

@@ -14,6 +14,7 @@ from physicians.models import Institution, Physician
 from .choices import (
     AccessKind,
     AuthorizationStatus,
+    ConsentKind,
     ConsentStatus,
     DeclineReason,
     DischargeDisposition,
@@ -326,7 +327,8 @@ class CoverageForm(_Crispy, forms.ModelForm):
 
 class ConsentAddForm(_Crispy, forms.Form):
     autofocus = True
-    form = forms.ModelChoiceField(queryset=ConsentForm.objects.all(), label="Consent form")
+    # Research consents are added from the case's trial participation (research app).
+    form = forms.ModelChoiceField(queryset=ConsentForm.objects.filter(kind=ConsentKind.CARE), label="Consent form")
     procedure = forms.CharField(max_length=200)
     required = forms.BooleanField(required=False, initial=True, label="Required before admission")
 

@@ -16,6 +16,7 @@ from .choices import (
     AuthorizationStatus,
     CommChannel,
     CommParties,
+    ConsentKind,
     ConsentStatus,
     DeclineReason,
     DischargeDisposition,
@@ -369,14 +370,32 @@ class TreatmentPlan(AuditedCaseChild, models.Model):
 
 
 class ConsentForm(models.Model):
-    """A consent document and its current version; a newer version supersedes signed ones."""
+    """A consent document and its current version; a newer version supersedes signed ones.
+
+    A research consent form belongs to one trial: its versions are the trial's IRB approvals
+    (research.services.approve_consent_version moves `current_version` on)."""
 
     name = models.CharField(max_length=120, unique=True)
     current_version = models.CharField(max_length=20, default="1.0")
     required_for_admission = models.BooleanField(default=True)
+    kind = models.CharField(max_length=12, choices=ConsentKind.choices, default=ConsentKind.CARE)
+    trial = models.OneToOneField(
+        "physicians.ClinicalTrial",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="research_consent_form",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind=ConsentKind.CARE, trial__isnull=True)
+                | models.Q(kind=ConsentKind.RESEARCH, trial__isnull=False, required_for_admission=False),
+                name="consentform_research_has_its_trial",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.current_version}"
@@ -413,6 +432,10 @@ class Consent(AuditedCaseChild, models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure} ({self.get_status_display()})"
+
+    @property
+    def kind(self) -> str:
+        return self.form.kind
 
     @property
     def needs_reconsent(self) -> bool:

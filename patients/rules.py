@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from outreach.models import FollowUp
 from outreach.rules import register
 
-from .choices import PRE_ADMISSION_STAGES, ConsentStatus, Priority, Stage
+from .choices import PRE_ADMISSION_STAGES, ConsentKind, ConsentStatus, Priority, Stage
 from .models import Case, Consent
 
 
@@ -63,6 +63,7 @@ def consent_superseded(*, now: datetime, params: dict) -> Iterator[FollowUp]:
     rows = (
         Consent.objects.filter(
             status=ConsentStatus.SIGNED,
+            form__kind=ConsentKind.CARE,  # a research consent has its own rule (research/rules.py)
             case__stage__in=PRE_ADMISSION_STAGES,
             case__assigned_liaison__isnull=False,
         )

@@ -35,6 +35,7 @@ from . import matching
 from .choices import (
     PRE_ADMISSION_STAGES,
     AuthorizationStatus,
+    ConsentKind,
     ConsentStatus,
     DeclineReason,
     DischargeDisposition,
@@ -794,6 +795,8 @@ def save_treatment_plan(*, case: Case, by, **fields) -> TreatmentPlan:
 def add_consent(*, case: Case, by, form: ConsentForm, procedure: str, required: bool = True) -> Consent:
     _require_change(by, case)
     _require_open(case, "consents")
+    if form.kind == ConsentKind.RESEARCH:
+        required = False  # a trial's consent is the trial's business, never an admission blocker
     consent = Consent(case=case, form=form, form_version=form.current_version, procedure=procedure, required=required)
     consent.full_clean()
     consent.save()
@@ -889,6 +892,11 @@ def _sign(
     consent.form_version = consent.form.current_version
 
 
+# The rules whose follow-ups ask for a re-consent (keyed "<consent pk>:<version>"): this app's
+# care consents, and research/rules.py's research consents.
+RECONSENT_RULES = ("consent_superseded", "research_reconsent")
+
+
 def _supersede_earlier(consent: Consent, *, by) -> list[Consent]:
     """A consent just signed on the form's current version replaces the case's earlier consents
     of the same form and procedure that were signed on an old version or withdrawn: they become
@@ -922,7 +930,7 @@ def _supersede_earlier(consent: Consent, *, by) -> list[Consent]:
         keys = Q()
         for old in earlier:
             keys |= Q(rule_key__startswith=f"{old.pk}:")
-        for follow_up in FollowUp.objects.open().filter(keys, rule="consent_superseded", case_id=consent.case_id):
+        for follow_up in FollowUp.objects.open().filter(keys, rule__in=RECONSENT_RULES, case_id=consent.case_id):
             complete_follow_up(follow_up=follow_up, by=by)
     return earlier
 

@@ -7,6 +7,7 @@ from .models import (
     Insight,
     Institution,
     Interaction,
+    IrbApproval,
     MedicalInquiry,
     Physician,
     PhysicianImport,
@@ -14,6 +15,7 @@ from .models import (
     TherapeuticArea,
     TrainingAttendee,
     TrainingSession,
+    TrialCriterion,
     TrialSite,
 )
 
@@ -146,12 +148,35 @@ class TrainingAttendeeAdmin(admin.ModelAdmin):
     list_select_related = ["session"]
 
 
+class _ProtocolInline(admin.TabularInline):
+    """Shown, not edited: criteria and IRB approvals change through the trial page's forms
+    (research.services: answered criteria are locked, an approval moves the consent version on)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TrialCriterionInline(_ProtocolInline):
+    model = TrialCriterion
+
+
+class IrbApprovalInline(_ProtocolInline):
+    model = IrbApproval
+
+
 @admin.register(ClinicalTrial)
 class ClinicalTrialAdmin(admin.ModelAdmin):
-    list_display = ["protocol_number", "title", "phase", "product", "sponsor_type"]
-    list_filter = ["phase", "sponsor_type", "product"]
-    search_fields = ["protocol_number", "title"]
+    list_display = ["protocol_number", "nct_number", "title", "phase", "status", "product", "sponsor_type"]
+    list_filter = ["phase", "status", "sponsor_type", "product"]
+    search_fields = ["protocol_number", "nct_number", "title"]
     list_select_related = ["product"]
+    inlines = [TrialCriterionInline, IrbApprovalInline]
 
 
 @admin.register(TrialSite)
@@ -162,7 +187,6 @@ class TrialSiteAdmin(admin.ModelAdmin):
         "principal_investigator",
         "status",
         "enrolment_target",
-        "enrolment_actual",
         "activated_on",
     ]
     list_filter = ["status", "trial"]

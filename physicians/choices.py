@@ -108,6 +108,23 @@ class SponsorType(models.TextChoices):
     INVESTIGATOR = "investigator", "Investigator-initiated"
 
 
+class TrialStatus(models.TextChoices):
+    """A trial's overall recruitment status, as ClinicalTrials.gov words it."""
+
+    NOT_YET_RECRUITING = "not_yet_recruiting", "Not yet recruiting"
+    RECRUITING = "recruiting", "Recruiting"
+    ACTIVE_NOT_RECRUITING = "active_not_recruiting", "Active, not recruiting"
+    SUSPENDED = "suspended", "Suspended"
+    COMPLETED = "completed", "Completed"
+    TERMINATED = "terminated", "Terminated"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class CriterionKind(models.TextChoices):
+    INCLUSION = "inclusion", "Inclusion"
+    EXCLUSION = "exclusion", "Exclusion"
+
+
 class SiteStatus(models.TextChoices):
     IDENTIFIED = "identified", "Identified"
     SELECTED = "selected", "Selected"

@@ -22,6 +22,7 @@ from .choices import (
     Channel,
     ConsentChannel,
     ConsentStatus,
+    CriterionKind,
     DeliveryMethod,
     InquiryPriority,
     InquiryStatus,
@@ -34,6 +35,7 @@ from .choices import (
     SponsorType,
     Theme,
     TrialPhase,
+    TrialStatus,
 )
 from .conf import inquiry_sla_days
 from .models import (
@@ -48,6 +50,7 @@ from .models import (
     TherapeuticArea,
     TrainingAttendee,
     TrainingSession,
+    TrialCriterion,
     TrialSite,
 )
 from .npi import make_npi
@@ -128,6 +131,30 @@ QUESTIONS = [
     "What was the incidence of grade 3 neutropenia in the pivotal trial?",
 ]
 MSLS = ["msl", "msl_east2", "msl2", "msl_west2"]
+
+
+# The demo trials' eligibility criteria (inclusion, exclusion), in the protocol's order.
+TRIAL_CRITERIA = {
+    "LCX-301": {
+        CriterionKind.INCLUSION: [
+            "Age 18 years or older",
+            "Relapsed or refractory diffuse large B-cell lymphoma after at least one line of therapy",
+            "ECOG performance status 0 to 2",
+        ],
+        CriterionKind.EXCLUSION: [
+            "Active central nervous system lymphoma",
+            "Prior treatment with a CD19-directed therapy",
+        ],
+    },
+    "BRX-IIS-014": {
+        CriterionKind.INCLUSION: [
+            "Age 18 to 75 years",
+            "Severe eosinophilic asthma (blood eosinophils of 300 cells/µL or more)",
+            "Two or more exacerbations in the past 12 months",
+        ],
+        CriterionKind.EXCLUSION: ["Current smoker or 10 pack-years or more", "Pregnant or breastfeeding"],
+    },
+}
 
 
 def seed(*, scale: int, stdout) -> None:
@@ -377,20 +404,32 @@ def seed(*, scale: int, stdout) -> None:
         [
             ClinicalTrial(
                 protocol_number="LCX-301",
+                nct_number="NCT05530101",
                 title="Lymphatra versus standard of care in relapsed DLBCL (HORIZON)",
                 phase=TrialPhase.PHASE_3,
+                status=TrialStatus.RECRUITING,
                 product=products[3],
                 sponsor_type=SponsorType.COMPANY,
                 sponsor_name="Liaison Therapeutics",
             ),
             ClinicalTrial(
                 protocol_number="BRX-IIS-014",
+                nct_number="NCT05640214",
                 title="Breathix in severe eosinophilic asthma: a real-world pilot",
                 phase=TrialPhase.PHASE_2,
+                status=TrialStatus.RECRUITING,
                 product=products[7],
                 sponsor_type=SponsorType.INVESTIGATOR,
                 sponsor_name="Seattle University Medical Center",
             ),
+        ]
+    )
+    TrialCriterion.objects.bulk_create(
+        [
+            TrialCriterion(trial=trial, kind=kind, position=position, text=text)
+            for trial in trials
+            for kind, texts in TRIAL_CRITERIA[trial.protocol_number].items()
+            for position, text in enumerate(texts, start=1)
         ]
     )
     by_inst: dict[int, Physician] = {}
@@ -411,9 +450,6 @@ def seed(*, scale: int, stdout) -> None:
                     principal_investigator=by_inst.get(inst.pk),
                     status=status,
                     enrolment_target=target,
-                    enrolment_actual=rng.randint(0, target)
-                    if status in (SiteStatus.ENROLLING, SiteStatus.CLOSED)
-                    else 0,
                     activated_on=(now - dt.timedelta(days=90 + 30 * s_index)).date() if reached_active else None,
                     status_changed_at=now - dt.timedelta(days=10 + 15 * s_index),
                 )

@@ -340,14 +340,35 @@ AttendeeFormSet = inlineformset_factory(
 class TrialForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = ClinicalTrial
-        fields = ["protocol_number", "title", "phase", "product", "sponsor_type", "sponsor_name"]
-        widgets = {"product": LookupSelect(PRODUCTS)}
+        fields = [
+            "protocol_number",
+            "nct_number",
+            "title",
+            "phase",
+            "status",
+            "product",
+            "sponsor_type",
+            "sponsor_name",
+        ]
+        widgets = {
+            "product": LookupSelect(PRODUCTS),
+            "nct_number": forms.TextInput(attrs={"placeholder": "NCT01234567"}),
+        }
+        labels = {"sponsor_type": "Sponsorship"}
+        help_texts = {"nct_number": "The ClinicalTrials.gov identifier: NCT and 8 digits."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nct_number"].required = True
+
+    def clean_nct_number(self) -> str:
+        return (self.cleaned_data["nct_number"] or "").strip().upper()
 
 
 class SiteForm(CrispyMixin, AutofocusMixin, forms.ModelForm):
     class Meta:
         model = TrialSite
-        fields = ["trial", "institution", "principal_investigator", "enrolment_target", "enrolment_actual"]
+        fields = ["trial", "institution", "principal_investigator", "enrolment_target"]
         widgets = {"institution": LookupSelect(INSTITUTIONS)}
 
     def __init__(self, *args, **kwargs):

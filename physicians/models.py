@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import DateTimeField, F, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf, Upper
@@ -20,6 +20,7 @@ from .choices import (
     Channel,
     ConsentChannel,
     ConsentStatus,
+    CriterionKind,
     DeliveryMethod,
     InquiryPriority,
     InquiryStatus,
@@ -32,6 +33,7 @@ from .choices import (
     SponsorType,
     Theme,
     TrialPhase,
+    TrialStatus,
 )
 from .npi import validate_npi
 
@@ -527,18 +529,33 @@ class TrainingAttendee(models.Model):
         return self.name
 
 
+def sees_trials(user) -> bool:
+    """Trials and sites: the medical-affairs side, and the clinical side for screening."""
+    return user.is_authenticated and (user.sees_medical_affairs or user.sees_phi)
+
+
 class ClinicalTrialQuerySet(models.QuerySet):
     def visible_to(self, user) -> ClinicalTrialQuerySet:
-        return self if user.is_authenticated and user.sees_medical_affairs else self.none()
+        return self if sees_trials(user) else self.none()
+
+
+NCT_NUMBER = RegexValidator(r"^NCT\d{8}\Z", "An NCT number is NCT followed by 8 digits (NCT01234567).")
 
 
 class ClinicalTrial(models.Model):
     protocol_number = models.CharField(max_length=40, unique=True)
+    # The ClinicalTrials.gov identifier. Trials recorded before it was asked for may lack one;
+    # the trial form requires it.
+    nct_number = models.CharField(
+        "NCT number", max_length=11, unique=True, null=True, blank=True, validators=[NCT_NUMBER]
+    )
     title = models.CharField(max_length=300)
     phase = models.CharField(max_length=8, choices=TrialPhase.choices)
+    status = models.CharField(max_length=24, choices=TrialStatus.choices, default=TrialStatus.NOT_YET_RECRUITING)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="trials")
+    # Investigator-initiated or company-sponsored: the protocol's flag.
     sponsor_type = models.CharField(max_length=24, choices=SponsorType.choices, default=SponsorType.COMPANY)
-    sponsor_name = models.CharField(max_length=200, blank=True)
+    sponsor_name = models.CharField("sponsor", max_length=200, blank=True)
 
     objects = ClinicalTrialQuerySet.as_manager()
 
@@ -548,16 +565,67 @@ class ClinicalTrial(models.Model):
     def __str__(self) -> str:
         return f"{self.protocol_number}: {self.title}"
 
+    @property
+    def investigator_initiated(self) -> bool:
+        return self.sponsor_type == SponsorType.INVESTIGATOR
+
+    @property
+    def is_recruiting(self) -> bool:
+        return self.status == TrialStatus.RECRUITING
+
+
+class TrialCriterion(models.Model):
+    """One inclusion or exclusion criterion of a protocol, in its place in the list."""
+
+    trial = models.ForeignKey(ClinicalTrial, on_delete=models.CASCADE, related_name="criteria")
+    kind = models.CharField(max_length=12, choices=CriterionKind.choices)
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["trial", "kind", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "kind", "position"], name="trialcriterion_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.position}: {self.text}"
+
+
+class IrbApproval(models.Model):
+    """An IRB-approved version of the trial's research consent, with its approval date. The
+    latest approved is the current version: a research consent is signed on it."""
+
+    trial = models.ForeignKey(ClinicalTrial, on_delete=models.CASCADE, related_name="irb_approvals")
+    version = models.CharField(max_length=20)
+    approved_on = models.DateField("IRB approval date")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["trial", "-approved_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["trial", "version"], name="irbapproval_unique_version")]
+
+    def __str__(self) -> str:
+        return f"v{self.version}, approved {self.approved_on:%Y-%m-%d}"
+
 
 class TrialSiteQuerySet(models.QuerySet):
     def visible_to(self, user) -> TrialSiteQuerySet:
-        return self if user.is_authenticated and user.sees_medical_affairs else self.none()
+        return self if sees_trials(user) else self.none()
+
+    def open_for_screening(self) -> TrialSiteQuerySet:
+        """Sites a patient can be screened at: activated or enrolling, of a recruiting trial."""
+        return self.filter(status__in=OPEN_SITE_STATUSES, trial__status=TrialStatus.RECRUITING)
 
     def concerning(self, physician: Physician) -> TrialSiteQuerySet:
         """Sites a visit to `physician` can be about: their institution's, or theirs as investigator."""
         if physician.institution_id:
             return self.filter(Q(institution_id=physician.institution_id) | Q(principal_investigator=physician))
         return self.filter(principal_investigator=physician)
+
+
+OPEN_SITE_STATUSES = (SiteStatus.ACTIVATED, SiteStatus.ENROLLING)
 
 
 class TrialSite(models.Model):
@@ -568,7 +636,8 @@ class TrialSite(models.Model):
     )
     status = models.CharField(max_length=16, choices=SiteStatus.choices, default=SiteStatus.IDENTIFIED)
     enrolment_target = models.PositiveIntegerField(default=0)
-    enrolment_actual = models.PositiveIntegerField(default=0)
+    # Its enrolment is counted from the participations screened and enrolled here
+    # (research.selectors.site_counts), never typed.
     activated_on = models.DateField("activation date", null=True, blank=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
 
@@ -583,6 +652,10 @@ class TrialSite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial.protocol_number} at {self.institution.name}"
+
+    @property
+    def is_open_for_screening(self) -> bool:
+        return self.status in OPEN_SITE_STATUSES and self.trial.is_recruiting
 
 
 class ImportStatus(models.TextChoices):

@@ -219,3 +219,66 @@ def timeline(user, physician: Physician) -> list[TimelineEntry]:
         entries += [TimelineEntry("trial", s.status_changed_at, s) for s in sites]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
+
+
+# --- trial sites: enrolment counted from the clinical side's records ----------------------------
+#
+# A site's enrolment and screen failures are counted from its participations (the research app's
+# rows, reached through the reverse relation `participations` by field name): how many, never
+# which. No page of this side reads a participation's row, so no name, MRN, participant id or
+# date of birth can reach it.
+
+SITE_PERIODS = (("30d", "Last 30 days", 30), ("90d", "Last 90 days", 90), ("365d", "Last 12 months", 365))
+
+
+def _site_figures(prefix: str, since: dt.date | None) -> dict[str, Count]:
+    """Count() expressions over `prefix` (participations, or its path from the model counted):
+    screened (screening started), concluded (eligible or screen failure), screen failures and
+    enrolled (enrolment date), each since `since` (all time when None)."""
+    p = f"{prefix}__" if prefix else ""
+
+    def since_q(field: str) -> Q:
+        if since is None:
+            return Q(**{f"{p}{field}__isnull": False})
+        return Q(**{f"{p}{field}__date__gte" if field.endswith("_at") else f"{p}{field}__gte": since})
+
+    target = prefix or "pk"
+    return {
+        "screened": Count(target, filter=since_q("screened_at")),
+        "concluded": Count(target, filter=since_q("concluded_at")),
+        "screen_failures": Count(target, filter=since_q("concluded_at") & ~Q(**{f"{p}failure_reason": ""})),
+        "enrolled": Count(target, filter=since_q("enrolled_on")),
+    }
+
+
+def with_enrolment(qs: QuerySet[TrialSite]) -> QuerySet[TrialSite]:
+    """Each site with its all-time `screened`, `concluded`, `screen_failures` and `enrolled`, in
+    the sites' own query."""
+    return qs.annotate(**_site_figures("participations", None))
+
+
+def failure_rate(screen_failures: int, concluded: int) -> float | None:
+    """Screen failures as a share of the screenings concluded (None before any concluded)."""
+    return round(100 * screen_failures / concluded, 1) if concluded else None
+
+
+def site_enrolment_by_period(site: TrialSite, today: dt.date) -> list[dict]:
+    """The site's figures for each period of SITE_PERIODS and all time, in one query."""
+    periods = [(key, label, today - dt.timedelta(days=days)) for key, label, days in SITE_PERIODS]
+    periods.append(("all", "All time", None))
+    aggregates = {}
+    for key, _label, since in periods:
+        aggregates.update({f"{key}__{name}": expr for name, expr in _site_figures("", since).items()})
+    row = site.participations.aggregate(**aggregates)
+    out = []
+    for key, label, _since in periods:
+        figures = {name: row[f"{key}__{name}"] for name in ("screened", "concluded", "screen_failures", "enrolled")}
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                **figures,
+                "failure_rate": failure_rate(figures["screen_failures"], figures["concluded"]),
+            }
+        )
+    return out

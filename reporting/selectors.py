@@ -8,9 +8,10 @@ side the user may not see has no selector called for it at all (widgets check `s
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Iterator
 
-from django.db.models import Avg, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -31,6 +32,8 @@ from physicians.models import (
     TrainingSession,
     TrialSite,
 )
+from research.choices import ScreenFailureReason
+from research.models import Participation
 
 from .expressions import DaysBetween, Median
 from .filters import ReportScope
@@ -332,7 +335,19 @@ def trial_enrolment(scope: ReportScope, *, limit: int | None = None) -> list[dic
         ClinicalTrial.objects.annotate(
             sites_n=Count("sites"),
             target=Coalesce(Sum("sites__enrolment_target"), Value(0), output_field=IntegerField()),
-            actual=Coalesce(Sum("sites__enrolment_actual"), Value(0), output_field=IntegerField()),
+            # Counted from the participations enrolled (research app), never typed: a subquery,
+            # since a second join would multiply the sites' sums.
+            actual=Coalesce(
+                Subquery(
+                    Participation.objects.filter(trial=OuterRef("pk"), enrolled_on__isnull=False)
+                    .order_by()
+                    .values("trial")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                Value(0),
+                output_field=IntegerField(),
+            ),
         )
         .select_related("product")
         .order_by("protocol_number")
@@ -743,4 +758,129 @@ def follow_ups_per_person(scope: ReportScope) -> list[dict]:
             "escalated": r["escalated"],
         }
         for r in rows
+    ]
+
+
+# --- Trials: where the two sides meet (issue 17) ------------------------------------------------
+#
+# Counts of the clinical side's participation records (never a row of them) per trial and site,
+# next to the medical-affairs side's visits to the sites' investigators.
+
+
+def participations(scope: ReportScope) -> QuerySet:
+    """Participations of the cases in scope (the clinical teams, the chosen liaison)."""
+    qs = _in_teams(Participation.objects.all(), scope.cl_team_ids, field="case__team")
+    if scope.cl_person_id:
+        qs = qs.filter(case__assigned_liaison_id=scope.cl_person_id)
+    return qs
+
+
+RECRUITMENT_STEPS = (
+    ("screened", "Screened"),
+    ("eligible", "Eligible"),
+    ("consented", "Consented"),
+    ("enrolled", "Enrolled"),
+)
+
+
+def recruitment_funnel(scope: ReportScope, *, limit: int | None = None) -> list[dict]:
+    """Per trial and site, of the screenings started in the period: how many were screened, found
+    eligible, consented and enrolled (each step reached, whatever came after), and how many
+    failed screening. One GROUP BY."""
+    rows = (
+        participations(scope)
+        .filter(_period("screened_at", scope))
+        .values("site", "trial", "trial__protocol_number", "site__institution__name")
+        .annotate(
+            screened=Count("id"),
+            eligible=Count("id", filter=Q(concluded_at__isnull=False, failure_reason="")),
+            consented=Count("id", filter=Q(consented_at__isnull=False)),
+            enrolled=Count("id", filter=Q(enrolled_on__isnull=False)),
+            screen_failures=Count("id", filter=~Q(failure_reason="")),
+        )
+        .order_by("trial__protocol_number", "site__institution__name", "site")
+    )
+    if limit:
+        rows = rows[:limit]
+    return [
+        {
+            "site_id": r["site"],
+            "trial_id": r["trial"],
+            "protocol_number": r["trial__protocol_number"],
+            "site": r["site__institution__name"],
+            **{key: r[key] for key, _label in RECRUITMENT_STEPS},
+            "screen_failures": r["screen_failures"],
+            "enrolled_share": _share(r["enrolled"], r["screened"]),
+        }
+        for r in rows
+    ]
+
+
+def screening_outcomes(scope: ReportScope) -> dict:
+    """Screen failures concluded in the period by coded reason, and the median days from the start
+    of screening to enrolment of the participants enrolled in the period."""
+    counts = dict(
+        participations(scope)
+        .filter(_period("concluded_at", scope))
+        .exclude(failure_reason="")
+        .values_list("failure_reason")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    enrolled = (
+        participations(scope)
+        .filter(enrolled_on__gte=scope.date_from, enrolled_on__lte=scope.date_to)
+        .values_list("screened_at", "enrolled_on")
+    )
+    days = [(on - timezone.localtime(at).date()).days for at, on in enrolled]
+    return {
+        "reasons": [
+            {"reason": value, "label": label, "count": counts.get(value, 0)}
+            for value, label in ScreenFailureReason.choices
+        ],
+        "median_days_to_enrolment": _round(statistics.median(days)) if days else None,
+        "enrolled": len(days),
+    }
+
+
+def site_engagement(scope: ReportScope, *, limit: int | None = None) -> list[dict]:
+    """For each trial site with a principal investigator: the MSL interactions with that PI in the
+    period (the MSL teams in scope) next to the site's screenings and enrolments in the period
+    (the clinical teams in scope). Three queries: the sites, the visits per PI, the site counts."""
+    sites = (
+        TrialSite.objects.filter(principal_investigator__isnull=False)
+        .select_related("trial", "institution", "principal_investigator")
+        .order_by("trial__protocol_number", "institution__name", "pk")
+    )
+    if limit:
+        sites = sites[:limit]
+    sites = list(sites)
+    pis = {s.principal_investigator_id for s in sites}
+    visits = dict(
+        msl_interactions(scope).filter(physician__in=pis).order_by().values_list("physician").annotate(n=Count("*"))
+    )
+    counted = {
+        r["site"]: r
+        for r in participations(scope)
+        .filter(site__in=[s.pk for s in sites])
+        .values("site")
+        .annotate(
+            screened=Count("id", filter=_period("screened_at", scope)),
+            enrolled=Count("id", filter=Q(enrolled_on__gte=scope.date_from, enrolled_on__lte=scope.date_to)),
+        )
+        .order_by()
+    }
+    return [
+        {
+            "site_id": s.pk,
+            "protocol_number": s.trial.protocol_number,
+            "site": s.institution.name,
+            "status": s.get_status_display(),
+            "physician_id": s.principal_investigator_id,
+            "name": s.principal_investigator.display_name,
+            "interactions": visits.get(s.principal_investigator_id, 0),
+            "screened": counted.get(s.pk, {}).get("screened", 0),
+            "enrolled": counted.get(s.pk, {}).get("enrolled", 0),
+        }
+        for s in sites
     ]

@@ -739,6 +739,81 @@ class FollowUps(Widget):
             ]
 
 
+# --- Trials: recruitment counted from the clinical side, next to the MSLs' visits ---------------
+
+
+def _site(r: dict) -> Cell:
+    return Cell(f"{r['protocol_number']} · {r['site']}", list_url("physicians:site_detail", pk=r["site_id"]))
+
+
+@register
+class RecruitmentFunnel(Widget):
+    key = "recruitment_funnel"
+    title = "Trial recruitment per site"
+    side = JOINED
+    width = "col-12"
+    description = "Of the screenings started in the period: each step reached."
+    limit = conf.TOP_ROWS
+    columns = ["Trial site", *[label for _key, label in selectors.RECRUITMENT_STEPS], "Screen failures", "Enrolled %"]
+    selector = staticmethod(selectors.recruitment_funnel)
+
+    def rows(self, data, scope):
+        for r in data:
+            top = r["screened"] or None
+            yield [
+                _site(r),
+                *[n(r[key], bar=top) for key, _label in selectors.RECRUITMENT_STEPS],
+                n(r["screen_failures"]),
+                n(r["enrolled_share"]),
+            ]
+
+
+@register
+class ScreeningOutcomes(CountsByLabel):
+    key = "screening_outcomes"
+    title = "Screen failures by reason"
+    side = JOINED
+    series = "Screen failures"
+    columns = ["Reason", "Screen failures"]
+    selector = staticmethod(selectors.screening_outcomes)
+
+    def counted(self, data):
+        return data["reasons"]
+
+    def rows(self, data, scope):
+        for r in self.counted(data):
+            yield [Cell(r["label"]), n(r["count"])]
+
+    def stats(self, data, scope):
+        median = data["median_days_to_enrolment"]
+        return [
+            Stat("Median days from screening to enrolment", "—" if median is None else median),
+            Stat("Enrolled in the period", data["enrolled"]),
+        ]
+
+
+@register
+class SiteEngagement(Widget):
+    key = "site_engagement"
+    title = "Trial sites: MSL visits to the investigator next to screenings and enrolments"
+    side = JOINED
+    width = "col-12"
+    limit = conf.TOP_ROWS
+    columns = ["Trial site", "Status", "Principal investigator", "MSL interactions", "Screened", "Enrolled"]
+    selector = staticmethod(selectors.site_engagement)
+
+    def rows(self, data, scope):
+        for r in data:
+            yield [
+                _site(r),
+                Cell(r["status"]),
+                _physician(r),
+                n(r["interactions"], _msl_list("physicians:interactions", scope, physician=r["physician_id"])),
+                n(r["screened"]),
+                n(r["enrolled"]),
+            ]
+
+
 PAGES: dict[str, list[str]] = {
     "overview": [
         "referrers_engagement",
@@ -749,6 +824,10 @@ PAGES: dict[str, list[str]] = {
         "interactions_per_msl",
         "inquiries",
         "caseload",
+        # Trials, where the two sides meet (issue 17): counts of the clinical side's records.
+        "recruitment_funnel",
+        "screening_outcomes",
+        "site_engagement",
     ],
     "msl": [
         "interactions_by_week",

@@ -6,19 +6,20 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import medical_affairs_required
+from accounts.roles import medical_affairs_required, trials_required
 from liaison_crm.pagination import paginate
 
-from .. import services
+from .. import selectors, services
 from ..filters import SiteFilter, TrialFilter
 from ..forms import SiteForm, SiteStatusForm, TrialForm
 from ..models import ClinicalTrial, TrialSite
 from .common import RecordCreateView, RecordUpdateView
 
 
-@medical_affairs_required
+@trials_required
 def trial_list(request: HttpRequest) -> HttpResponse:
     qs = ClinicalTrial.objects.visible_to(request.user).select_related("product")
     filterset = TrialFilter(request.GET, queryset=qs, request=request)
@@ -28,16 +29,24 @@ def trial_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@medical_affairs_required
+@trials_required
 def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
     trial = get_object_or_404(ClinicalTrial.objects.visible_to(request.user).select_related("product"), pk=pk)
     sites = list(
-        TrialSite.objects.visible_to(request.user)
-        .filter(trial=trial)
+        selectors.with_enrolment(TrialSite.objects.visible_to(request.user).filter(trial=trial))
         .select_related("institution", "principal_investigator")
         .order_by("institution__name")
     )
-    return render(request, "physicians/trial_detail.html", {"title": str(trial), "trial": trial, "sites": sites})
+    criteria = list(trial.criteria.order_by("kind", "position"))
+    ctx = {
+        "title": str(trial),
+        "trial": trial,
+        "sites": sites,
+        "inclusion": [c for c in criteria if c.kind == "inclusion"],
+        "exclusion": [c for c in criteria if c.kind == "exclusion"],
+        "irb_approvals": list(trial.irb_approvals.select_related("recorded_by")),
+    }
+    return render(request, "physicians/trial_detail.html", ctx)
 
 
 class TrialCreate(RecordCreateView):
@@ -59,9 +68,11 @@ trial_create = medical_affairs_required(TrialCreate.as_view())
 trial_edit = medical_affairs_required(TrialEdit.as_view())
 
 
-@medical_affairs_required
+@trials_required
 def site_list(request: HttpRequest) -> HttpResponse:
-    qs = TrialSite.objects.visible_to(request.user).select_related("trial", "institution", "principal_investigator")
+    qs = selectors.with_enrolment(TrialSite.objects.visible_to(request.user)).select_related(
+        "trial", "institution", "principal_investigator"
+    )
     filterset = SiteFilter(request.GET, queryset=qs, request=request)
     page = paginate(filterset.qs.order_by("trial__protocol_number", "institution__name", "id"), request.GET.get("page"))
     return render(request, "physicians/site_list.html", {"title": "Trial sites", "page_obj": page, "filter": filterset})
@@ -74,7 +85,7 @@ def _site_for(request, pk: int) -> TrialSite:
     return get_object_or_404(TrialSite.objects.visible_to(request.user).select_related(*SITE_RELATED), pk=pk)
 
 
-@medical_affairs_required
+@trials_required
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site_for(request, pk)
     nxt = services.next_site_status(site.status)
@@ -91,6 +102,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for s in services.SITE_ORDER
             ],
             "status_form": SiteStatusForm.for_step(nxt) if nxt else None,
+            "enrolment": selectors.site_enrolment_by_period(site, timezone.localdate()),
         },
     )
 

@@ -574,9 +574,9 @@ def test_the_case_page_reads_consent_histories_in_a_fixed_number_of_queries(
     url = reverse("patients:case_detail", args=[case.pk])
     client.get(url)
     # + case, evaluation, medications, coverages, consents (+form, explainer: the whole history
-    #   in one), communications, transitions, the audit ACCESS insert, follow-ups, documents: as
-    #   test_queries
-    with django_assert_max_num_queries(PER_REQUEST + 10):
+    #   in one), communications, transitions, the audit ACCESS insert, follow-ups, documents, the
+    #   trial steps: as test_queries
+    with django_assert_max_num_queries(PER_REQUEST + 11):
         response = client.get(url)
     assert response.content.decode().count('class="consent-version"') == chains * 3
 

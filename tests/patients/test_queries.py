@@ -105,10 +105,11 @@ def test_case_page_query_count(rows, page, nurse, consent_form, client_for, djan
     #   length of stay computed), evaluation (+reviewers),
     #   medications, coverages (+verifier), consents (+form, explainer), communications (+by),
     #   transitions (+by), the audit ACCESS insert, follow-ups, documents (+uploader, consent,
-    #   coverage; documents.selectors.case_documents). The add forms load when opened
+    #   coverage; documents.selectors.case_documents), the trial steps (+participation, trial,
+    #   site; research.selectors.case_trials). The add forms load when opened
     #   (patients:case_form), so the case page no longer lists the consent forms for "add a
     #   consent" (one query less than before); the print page renders no forms at all.
-    with django_assert_num_queries(PER_REQUEST + 10):
+    with django_assert_num_queries(PER_REQUEST + 10 + (page == "patients:case_detail")):
         response = client.get(reverse(page, args=[case.pk]))
     assert response.content.decode().count("Drug ") == rows
 
@@ -119,9 +120,9 @@ def test_case_page_query_count_for_manager(rows, nurse, manager, consent_form, c
     client = client_for(manager)
     url = reverse("patients:case_detail", args=[case.pk])
     client.get(url)
-    # + managed teams (scope), the same ten as the liaison's page, and the assignment picker's
+    # + managed teams (scope), the same eleven as the liaison's page, and the assignment picker's
     #   chosen liaison (labelled; the picker lists no other option)
-    with django_assert_num_queries(PER_REQUEST + 12):
+    with django_assert_num_queries(PER_REQUEST + 13):
         response = client.get(url)
     assert response.content.decode().count("Drug ") == rows
 

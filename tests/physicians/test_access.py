@@ -62,8 +62,6 @@ MSL_ONLY = [
     "/physicians/insights/",
     "/physicians/inquiries/",
     "/physicians/trainings/",
-    "/physicians/trials/",
-    "/physicians/sites/",
     "/physicians/products/",
     "/physicians/import/",
     "/physicians/new/",
@@ -111,9 +109,27 @@ def test_the_review_queue_is_for_managers(msl, nurse, manager, client_for):
     assert client_for(manager).get("/physicians/insights/review/").status_code == 200
 
 
-def test_trial_sites_are_forbidden_to_liaisons(records, nurse, client_for):
-    assert client_for(nurse).get(f"/physicians/sites/{records['site'].pk}/").status_code == 403
-    assert client_for(nurse).get(f"/physicians/trials/{records['site'].trial_id}/").status_code == 403
+def test_liaisons_read_trials_and_sites_for_screening_but_change_nothing(records, nurse, client_for):
+    """Clinical roles see trials and sites (they screen patients for them), read-only: no edit
+    link, no status step, the investigator by name without a link to the MSL side's profile."""
+    client = client_for(nurse)
+    site = records["site"]
+    for url in (
+        "/physicians/trials/",
+        "/physicians/sites/",
+        f"/physicians/sites/{site.pk}/",
+        f"/physicians/trials/{site.trial_id}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert "/edit/" not in body and "/physicians/sites/new/" not in body and "Record approval" not in body, url
+    site_page = client.get(f"/physicians/sites/{site.pk}/").content.decode()
+    assert "Mark " not in site_page
+    if site.principal_investigator_id:
+        assert f'href="/physicians/{site.principal_investigator_id}/"' not in site_page
+    assert client.get(f"/physicians/trials/{site.trial_id}/edit/").status_code == 403
+    assert client.post(f"/physicians/sites/{site.pk}/status/", {"to": "selected"}).status_code == 403
 
 
 def test_unknown_physician_is_404(msl, client_for):

@@ -262,7 +262,7 @@ def test_a_new_site_takes_any_physician_as_investigator(world, msl, client_for):
     assert picker(html, "principal_investigator")["url"] == reverse("physicians:lookup_physicians")
     assert picker(html, "institution")["url"] == reverse("physicians:lookup_institutions")
     data = {"trial": trial.pk, "institution": institution.pk, "principal_investigator": anyone.pk,
-            "enrolment_target": "10", "enrolment_actual": "0"}  # fmt: skip
+            "enrolment_target": "10"}  # fmt: skip
     response = client_for(msl).post("/physicians/sites/new/", data)
     assert response.status_code == 302
     site = TrialSite.objects.get(trial=trial)
@@ -281,7 +281,7 @@ def test_a_site_s_investigator_is_picked_among_the_physicians_of_its_institution
     assert pi["options"] == [("", ""), (str(physician.pk), "Byrne, Ann, MD · Mercy General, Boston")]
     assert picker(html, "institution")["options"] == [("", ""), (str(site.institution_id), "Mercy General, Boston")]
     data = {"trial": site.trial_id, "institution": site.institution_id, "enrolment_target": "5",
-            "enrolment_actual": "0"}  # fmt: skip
+            }  # fmt: skip
     refused = client.post(url, {**data, "principal_investigator": outsider.pk})
     assert refused.status_code == 422 and "principal_investigator" in refused.context["form"].errors
     assert client.post(url, {**data, "principal_investigator": colleague.pk}).status_code == 302

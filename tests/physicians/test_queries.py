@@ -19,6 +19,7 @@ from tests.physicians.factories import (
     TrainingSessionFactory,
     TrialSiteFactory,
 )
+from tests.research.factories import ParticipationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -169,13 +170,16 @@ def _training(msl, n):
 def _trial(msl, n):
     trial = ClinicalTrialFactory()
     for _ in range(n):
-        TrialSiteFactory(trial=trial, principal_investigator=PhysicianFactory())
+        site = TrialSiteFactory(trial=trial, principal_investigator=PhysicianFactory())
+        ParticipationFactory(site=site, enrolled=True)  # counted in the sites' own query
     return f"/physicians/trials/{trial.pk}/"
 
 
 def _site(msl, n):
     site = TrialSiteFactory(principal_investigator=PhysicianFactory())
     TrialSiteFactory.create_batch(n)
+    ParticipationFactory.create_batch(n, site=site, enrolled=True)
+    ParticipationFactory.create_batch(n, site=site, failed=True)
     return f"/physicians/sites/{site.pk}/"
 
 
@@ -201,8 +205,9 @@ DETAILS = [
     (_insight, BASE + 1),  # insight (+physician, product, captor, reviewer, interaction, team)
     (_inquiry, BASE + 3),  # inquiry (+physician, product, owner, team); follow-ups; documents
     (_training, BASE + 3),  # session (+trainer, team); attendees; products
-    (_trial, BASE + 2),  # trial (+product); sites (+institution, PI)
-    (_site, BASE + 1),  # site (+trial, product, institution, PI)
+    # trial (+product); sites (+institution, PI; their enrolment counted); criteria; IRB approvals
+    (_trial, BASE + 4),
+    (_site, BASE + 2),  # site (+trial, product, institution, PI); its enrolment per period (one aggregate)
     (_institution, BASE + 3),  # institution; physicians (first 50); trial sites
     (_product, BASE + 2),  # product (+area); trials
 ]

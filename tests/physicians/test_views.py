@@ -397,12 +397,26 @@ def test_reference_data_forms(msl, client_for):
         "/physicians/trials/new/",
         {"protocol_number": "T-1", "title": "T", "phase": "2", "product": product.pk, "sponsor_type": "company"},
     )
+    assert r.status_code == 422 and "This field is required" in r.content.decode()  # the NCT number
+    assert not ClinicalTrial.objects.exists()
+    r = client.post(
+        "/physicians/trials/new/",
+        {
+            "protocol_number": "T-1",
+            "nct_number": "nct01234567",
+            "title": "T",
+            "phase": "2",
+            "status": "recruiting",
+            "product": product.pk,
+            "sponsor_type": "company",
+        },
+    )
     assert r.status_code == 302
     trial = ClinicalTrial.objects.get()
     inst = Institution.objects.get()
     r = client.post(
         "/physicians/sites/new/",
-        {"trial": trial.pk, "institution": inst.pk, "enrolment_target": 10, "enrolment_actual": 0},
+        {"trial": trial.pk, "institution": inst.pk, "enrolment_target": 10},
     )
     assert r.status_code == 302 and TrialSite.objects.count() == 1
     r = client.post("/physicians/new/", {"first_name": "A", "last_name": "B", "npi": "1234567890", "kol_tier": 0})

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from outreach.models import FollowUp
+from patients.models import Case
 from tests.factories import (
     CaseFactory,
     FollowUpFactory,
@@ -26,6 +27,7 @@ from tests.physicians.factories import (
     TrainingAttendeeFactory,
     TrainingSessionFactory,
 )
+from tests.research.factories import ParticipationFactory
 
 from .factories import ConsentFactory, TrialSiteFactory, ago
 
@@ -102,9 +104,10 @@ def world(frozen, msl, msl_teammate, other_msl, nurse, nurse_teammate, other_nur
     TrainingSessionFactory(trainer=other_msl, held_on=ago(5).date())
 
     site_a = TrialSiteFactory(
-        trial__protocol_number="CX-0001", status="enrolling", enrolment_target=10, enrolment_actual=4
+        trial__protocol_number="CX-0001", status="enrolling", enrolment_target=10, principal_investigator=p2
     )
-    TrialSiteFactory(trial=site_a.trial, status="activated", enrolment_target=5, enrolment_actual=1)
+    site_b = TrialSiteFactory(trial=site_a.trial, status="activated", enrolment_target=5)
+
     TrialSiteFactory(trial__protocol_number="CX-0002", status="identified")
 
     c1 = CaseFactory(
@@ -145,6 +148,14 @@ def world(frozen, msl, msl_teammate, other_msl, nurse, nurse_teammate, other_nur
         assigned_liaison=other_nurse, referral_physician=p5, referral_institution=inst_c, referral_received_at=ago(3)
     )
     CaseFactory(assigned_liaison=nurse_teammate, referral_received_at=ago(60), stage="evaluating")
+
+    # Enrolment is counted from the participations enrolled (on the world's own cases, so the
+    # clinical figures stay as they are): 4 at site A, 1 at site B, and a screen failure at A,
+    # which enrols no one.
+    world_cases = list(Case.objects.order_by("pk"))
+    for case, site in zip(world_cases, [site_a] * 4 + [site_b], strict=False):
+        ParticipationFactory(case=case, site=site, enrolled=True, screened_by=case.assigned_liaison)
+    ParticipationFactory(case=world_cases[5], site=site_a, failed=True, screened_by=world_cases[5].assigned_liaison)
 
     ConsentFactory(case=c2)
     ConsentFactory(case=c2, procedure="Anaesthesia")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.factories import CaseFactory, FollowUpFactory, MedicalInquiryFactory, PhysicianFactory
 from tests.physicians.factories import InsightFactory, InteractionFactory, TrainingAttendeeFactory
+from tests.research.factories import ParticipationFactory
 
 from .factories import ConsentFactory, TrialSiteFactory, ago
 
@@ -23,8 +24,11 @@ BASE = 4 + 1
 # One query per widget of the page (widgets.PAGES), more for the two that name what they count.
 # referrers × engagement (referrals per physician, the top ones' names, their interactions),
 # silent KOLs, follow-ups (counts per owner and team, the owners, the teams), funnel, KOL
-# coverage, per MSL, inquiries, caseload
-OVERVIEW = BASE + 12
+# coverage, per MSL, inquiries, caseload; the trial widgets (issue 17): recruitment per site,
+# screen failures (reasons, the enrolled's days), site engagement (the sites: with no
+# investigator named, no visits or counts to read)
+TRIALS = 4
+OVERVIEW = BASE + 12 + TRIALS
 # per week, per MSL, coverage, not reached, by theme, by status, newest, inquiries, training,
 # enrolment, sites
 MSL = BASE + 11
@@ -52,7 +56,8 @@ def add_rows(n: int, *, msl, nurse, offset: int) -> None:
             owner=msl, physician=physician, received_at=ago(i + 3), answered_at=ago(i), status="answered"
         )
         TrainingAttendeeFactory(session__trainer=msl, score_before=40, score_after=60 + i)
-        TrialSiteFactory(trial__protocol_number=f"Q-{offset + i}", enrolment_target=10, enrolment_actual=i)
+        site = TrialSiteFactory(trial__protocol_number=f"Q-{offset + i}", enrolment_target=10)
+        ParticipationFactory.create_batch(i, site=site, enrolled=True)
         case = CaseFactory(
             assigned_liaison=nurse,
             referral_physician=physician,

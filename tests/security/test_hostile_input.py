@@ -310,6 +310,13 @@ def test_every_post_endpoint_has_its_fields_found(world):
         "patients:eligibility",
         # Shown only for a consent to renew (the world's consent is pending: the page says why not).
         "patients:consent_reconsent",
+        # Trial participation (issue 17): buttons without fields, and the steps the page shows
+        # only later than the world's screening (consented: enrol; enrolled: complete, withdraw).
+        "research:add_consent",
+        "research:consented",
+        "research:enrol",
+        "research:complete",
+        "research:withdraw",
     }
     missing = sorted(n for n in POST_ROWS if n not in formless and not fields.get(n))
     assert not missing, f"no rendered form found for: {missing}"

@@ -24,6 +24,7 @@ from outreach import services as outreach_services
 from outreach.tasks import dispatch_due_reminders
 from patients.models import Patient
 from physicians.models import Physician, TrainingAttendee
+from research.models import Participation
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,9 @@ def _phi_needles() -> dict[str, str]:
         for name in (f"{p.first_name} {p.last_name}", f"{p.last_name}, {p.first_name}"):
             if f"{p.first_name} {p.last_name}".lower() not in other_people:
                 needles[name] = f"name of patient {p.pk}"
+    # Trial participants' subject ids (issue 17): the MSL side sees enrolment counts, never who.
+    for pk, participant_id in Participation.objects.exclude(participant_id="").values_list("pk", "participant_id"):
+        needles[participant_id] = f"participant id of participation {pk}"
     return needles
 
 
@@ -137,6 +141,10 @@ def test_no_patient_data_on_any_page_an_msl_reaches(demo, username):
     for expected in ("/physicians/", "/physicians/interactions/", "/outreach/follow-ups/", "/outreach/notifications/"):
         assert expected in visited_paths, f"the crawl never reached {expected}"
     assert any(p.endswith(".csv") for p in visited_paths), "no CSV export was reached"
+    # The trial sites whose enrolment is counted from the participations were read.
+    counted = {f"/physicians/sites/{pk}/" for pk in Participation.objects.values_list("site_id", flat=True)}
+    assert counted & visited_paths, "the crawl never reached a site with participations"
+    assert Participation.objects.exclude(participant_id="").exists()
     assert len(pages) > 100
     leaks = {url: found for url, body in pages.items() if (found := _find_phi(body, needles, pattern))}
     assert not leaks, f"patient data shown to {username}: {leaks}"

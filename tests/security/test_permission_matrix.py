@@ -79,10 +79,16 @@ NURSE_FOLLOW_UP_FORM = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
 EVENT_PAGE = every(HIDDEN, nurse=OK, manager=OK, admin=OK)
 EVENT_WRITE = every(HIDDEN, nurse=WRITE, manager=WRITE, admin=WRITE)
 GET_ONLY = every(NOT_ALLOWED)
+# A PHI view of one method, asked with the other: MSLs are refused before the method is looked at.
+PHI_GET_ONLY = every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN)
 # A case's document (its bytes, preview, thumbnail, "entered in error"): Document.visible_to finds
 # none for an MSL or another team, so 404 for them all.
 CASE_DOCUMENT = every(OK, msl=HIDDEN, msl_other=HIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
 CASE_DOCUMENT_WRITE = every(WRITE, msl=HIDDEN, msl_other=HIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
+
+
+def participation(w: World) -> dict:
+    return {"pk": w.participation.pk}
 
 
 def case(w: World) -> dict:
@@ -149,13 +155,13 @@ EXPECTED: dict[str, Row] = {
     ),
     "physicians:training_detail": Row(get=MA_PAGE, kwargs=lambda w: {"pk": w.training.pk}),
     "physicians:training_edit": Row(get=MA_PAGE, post=MA_WRITE, kwargs=lambda w: {"pk": w.training.pk}),
-    "physicians:trials": Row(get=MEDICAL_SIDE),
+    "physicians:trials": Row(get=SIGNED_IN),  # the clinical side screens for trials too
     "physicians:trial_create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
-    "physicians:trial_detail": Row(get=MEDICAL_SIDE, kwargs=lambda w: {"pk": w.trial.pk}),
+    "physicians:trial_detail": Row(get=SIGNED_IN, kwargs=lambda w: {"pk": w.trial.pk}),
     "physicians:trial_edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.trial.pk}),
-    "physicians:sites": Row(get=MEDICAL_SIDE),
+    "physicians:sites": Row(get=SIGNED_IN),  # the clinical side screens for trials too
     "physicians:site_create": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE),
-    "physicians:site_detail": Row(get=MEDICAL_SIDE, kwargs=lambda w: {"pk": w.site.pk}),
+    "physicians:site_detail": Row(get=SIGNED_IN, kwargs=lambda w: {"pk": w.site.pk}),
     "physicians:site_edit": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.site.pk}),
     "physicians:site_advance": Row(post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.site.pk}),
     "physicians:institutions": Row(get=SIGNED_IN),
@@ -274,6 +280,16 @@ EXPECTED: dict[str, Row] = {
     "documents:entered_in_error": Row(
         get=CASE_DOCUMENT, post=CASE_DOCUMENT_WRITE, kwargs=lambda w: {"pk": w.document.pk}
     ),
+    # Trial participation (issue 17): PHI, the case's team only; the protocol, medical affairs'.
+    "research:start_screening": Row(get=CASE_PAGE, post=CASE_WRITE, kwargs=lambda w: {"case_pk": w.case.pk}),
+    "research:participation": Row(get=CASE_PAGE, post=PHI_GET_ONLY, kwargs=participation),
+    **{
+        f"research:{name}": Row(get=PHI_GET_ONLY, post=CASE_WRITE, kwargs=participation)
+        for name in ("answers", "conclude", "add_consent", "consented", "enrol", "complete", "withdraw")
+    },
+    "research:criteria": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.trial.pk}),
+    "research:irb_approval": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.trial.pk}),
+    "research:lookup_open_sites": Row(get=PHI_SIDE, post=every(NOT_ALLOWED)),
 }
 
 

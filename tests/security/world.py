@@ -18,8 +18,10 @@ from physicians.models import (
     Interaction,
     PhysicianImport,
     TrainingSession,
+    TrialCriterion,
     TrialSite,
 )
+from research.models import Participation
 from tests.factories import (
     CaseFactory,
     ConsentFormFactory,
@@ -119,6 +121,11 @@ def build_world() -> World:
         ),
     )
     world.event.referrals.add(case)
+    # Trial participation (issue 17): the case screened at the world's site, on one criterion.
+    TrialCriterion.objects.create(trial=trial, kind="inclusion", position=1, text="Adult")
+    world.objects["participation"] = Participation.objects.create(
+        case=case, site=world.site, trial=trial, screened_by=users["nurse"]
+    )
     # Documents (issue 16): an insurance card on the case's coverage, a response letter on the inquiry.
     from tests.documents import samples
 
