@@ -1072,6 +1072,162 @@ def load_documents(log: Progress, count: int = 20) -> int:
     return count
 
 
+def load_trials(world: World, scale: float, log: Progress) -> int:
+    """Trials and their sites (investigators among the physicians), each protocol's criteria and
+    IRB approval, and participations of the clinical teams' cases at the open sites, every status
+    among them, with their first step: for the site pages' counts, the participation page and the
+    overview's trial widgets. bulk_create through the ORM (thousands of rows, not millions)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from patients.models import Case, ConsentForm
+    from physicians.models import ClinicalTrial, IrbApproval, Physician, TrialCriterion, TrialSite
+    from research.models import Participation, ParticipationTransition
+
+    rng = Random(47)
+    now = timezone.now()
+    n_trials = scaled(40, scale, 4)
+    per_trial = 10
+    trials = ClinicalTrial.objects.bulk_create(
+        [
+            ClinicalTrial(
+                protocol_number=f"BX-{i:04d}",
+                nct_number=f"NCT{9_000_000 + i:08d}",
+                title=f"A randomised trial of treatment {i}",
+                phase=str(1 + i % 4),
+                status="recruiting" if i % 5 else "completed",
+                product_id=world.product_ids[i % len(world.product_ids)],
+                sponsor_type="investigator" if i % 7 == 0 else "company",
+            )
+            for i in range(1, n_trials + 1)
+        ]
+    )
+    pis = list(Physician.objects.order_by("id").values_list("id", "institution_id")[: n_trials * per_trial])
+    statuses = [
+        "identified",
+        "selected",
+        "activated",
+        "enrolling",
+        "enrolling",
+        "enrolling",
+        "activated",
+        "closed",
+        "enrolling",
+        "selected",
+    ]
+    sites = TrialSite.objects.bulk_create(
+        [
+            TrialSite(
+                trial=trial,
+                institution_id=pis[(t * per_trial + k) % len(pis)][1] or 1,
+                principal_investigator_id=pis[(t * per_trial + k) % len(pis)][0],
+                status=statuses[k],
+                enrolment_target=rng.choice([10, 20, 40]),
+            )
+            for t, trial in enumerate(trials)
+            for k in range(per_trial)
+        ],
+        ignore_conflicts=True,  # two sites of a trial at one institution: one is enough
+    )
+    sites = list(
+        TrialSite.objects.filter(trial__in=trials, status__in=["activated", "enrolling"]).select_related("trial")
+    )
+    TrialCriterion.objects.bulk_create(
+        [
+            TrialCriterion(trial=trial, kind=kind, position=position, text=f"{kind.title()} criterion {position}")
+            for trial in trials
+            for kind, n in (("inclusion", 4), ("exclusion", 3))
+            for position in range(1, n + 1)
+        ]
+    )
+    manager_id = world.team_manager[world.cl_team_ids[0]]
+    IrbApproval.objects.bulk_create(
+        [
+            IrbApproval(
+                trial=t, version="1.0", approved_on=(now - dt.timedelta(days=700)).date(), recorded_by_id=manager_id
+            )
+            for t in trials
+        ]
+    )
+    ConsentForm.objects.bulk_create(
+        [
+            ConsentForm(
+                name=f"Research consent · {t.protocol_number}", kind="research", trial=t, required_for_admission=False
+            )
+            for t in trials
+        ]
+    )
+    # The demo nurse's own cases first (the participation page), then every team's.
+    cases = list(
+        Case.objects.filter(assigned_liaison__username="nurse")
+        .order_by("id")
+        .values_list("id", "assigned_liaison_id")[:50]
+    )
+    n_part = scaled(20_000, scale, 40)
+    step = max(1, world.n_cases // n_part)
+    cases += list(
+        Case.objects.filter(id__in=range(1, world.n_cases + 1, step)).values_list("id", "assigned_liaison_id")
+    )
+    paths = [
+        "screening",
+        "eligible",
+        "screen_failure",
+        "consented",
+        "enrolled",
+        "enrolled",
+        "completed",
+        "withdrawn",
+        "screen_failure",
+        "enrolled",
+    ]
+    reasons = ["inclusion_not_met", "exclusion_met", "declined", "lost_to_follow_up", "other"]
+    rows, seen = [], set()
+    for i, (case_id, liaison_id) in enumerate(cases):
+        site = sites[i % len(sites)]
+        if (case_id, site.trial_id) in seen or liaison_id is None:
+            continue
+        seen.add((case_id, site.trial_id))
+        status = paths[i % len(paths)]
+        started = now - dt.timedelta(days=rng.randint(1, 3 * 365), hours=rng.randint(0, 23))
+        concluded = started + dt.timedelta(days=rng.randint(1, 20)) if status != "screening" else None
+        enrolled = status in ("enrolled", "completed", "withdrawn")
+        rows.append(
+            Participation(
+                case_id=case_id,
+                site=site,
+                trial_id=site.trial_id,
+                status=status,
+                status_changed_at=concluded or started,
+                screened_by_id=liaison_id,
+                screened_at=started,
+                concluded_by_id=liaison_id if concluded else None,
+                concluded_at=concluded,
+                failure_reason=reasons[i % len(reasons)] if status == "screen_failure" else "",
+                failure_note="Other reason." if status == "screen_failure" and i % len(reasons) == 4 else "",
+                consented_at=concluded + dt.timedelta(days=3)
+                if concluded and status not in ("eligible", "screen_failure")
+                else None,
+                participant_id=f"{site.trial.protocol_number}-{i:06d}" if enrolled else "",
+                enrolled_on=(concluded + dt.timedelta(days=7)).date() if enrolled else None,
+                ended_at=concluded + dt.timedelta(days=200) if status in ("completed", "withdrawn") else None,
+                withdrawal_reason="Moved away." if status == "withdrawn" else "",
+            )
+        )
+    made = Participation.objects.bulk_create(rows, batch_size=2000)
+    ParticipationTransition.objects.bulk_create(
+        [
+            ParticipationTransition(
+                participation=p, from_status="", to_status="screening", by_id=p.screened_by_id, at=p.screened_at
+            )
+            for p in made
+        ],
+        batch_size=2000,
+    )
+    log(f"trials: {len(trials)} trials, {len(sites)} open sites, {len(made):,} participations")
+    return len(made)
+
+
 def _document_files() -> tuple[bytes, bytes]:
     """A one-page PDF (pypdf) and a small PNG (Pillow)."""
     import io
@@ -1186,6 +1342,7 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
             cur.execute(definition)
         reset_sequences(cur, tables)
     n_documents = load_documents(log)
+    n_participations = load_trials(world, scale, log)
     from physicians.services import rebuild_last_contacts
 
     log(f"indexes rebuilt; {rebuild_last_contacts():,} team last contacts; VACUUM ANALYZE")
@@ -1203,6 +1360,7 @@ def load(*, scale: float, url: str | None = None, log: Progress | None = None) -
         "cases": world.n_cases,
         "follow_ups_due": n_due,
         "documents": n_documents,
+        "participations": n_participations,
         "now": world.now,
     }
 

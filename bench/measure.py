@@ -77,6 +77,16 @@ def anchors() -> dict[str, object]:
         .values_list("id", flat=True)
         .first()
     )
+    from physicians.models import TrialSite
+    from research.models import Participation
+
+    # The participation page: one of nurse's, enrolled (the longest page); the site page: the
+    # site with the most participations (its counts over the most rows).
+    mine = Participation.objects.filter(case__assigned_liaison=nurse).order_by("id").values_list("id", flat=True)
+    participation_id = mine.filter(status="enrolled").first() or mine.first()
+    busy_site = (
+        TrialSite.objects.annotate(n=Count("participations")).order_by("-n", "id").values_list("id", flat=True).first()
+    )
     n_phys = Physician.objects.count()
     return {
         "today": today.isoformat(),
@@ -85,6 +95,8 @@ def anchors() -> dict[str, object]:
         "long_physician": long_physician,
         "case_id": case_id or 0,
         "documents_case_id": documents_case_id or 0,
+        "participation_id": participation_id or 0,
+        "busy_site": busy_site or 0,
         "deep_page": max(1, int(n_phys / settings.PAGE_SIZE * 0.9)),
         # The admin changelist shows 100 rows a page: the page at the same offset.
         "admin_deep_page": max(1, int(n_phys / 100 * 0.9)),

@@ -6,7 +6,8 @@ filled from the anchors the harness computes on the loaded data (bench/run.py `a
   timeline, owned by `msl`), case_id (a case of `nurse`, as far along as possible),
   documents_case_id (another case of `nurse`, with the 20 documents bench/load.py files), deep_page
   (90% down the whole physician list), msl_team, cl_team (ids of the demo users' teams), msl_id,
-  nurse_id (user ids).
+  nurse_id (user ids), participation_id (an enrolled participation of `nurse`), busy_site (the
+  trial site with the most participations).
 A page whose URL answers 404 is reported "missing" (not built yet, or its URL changed here);
 one that still renders the foundation's placeholder is reported "placeholder".
 """
@@ -156,6 +157,19 @@ PAGES: tuple[Page, ...] = (
     Page("case", "Case page", "/patients/cases/{case_id}/", "nurse", "detail"),
     # The same page for a case with 20 documents (bench/load.py files them): one query more, at any number.
     Page("case_documents", "Case page with 20 documents", "/patients/cases/{documents_case_id}/", "nurse", "detail"),
+    # Trials (issue 17): a participation's page, and a site's page whose counts read its participations.
+    Page(
+        "participation", "Trial participation page", "/research/participations/{participation_id}/", "nurse", "detail"
+    ),
+    Page("site", "Trial site page (enrolment counts)", "/physicians/sites/{busy_site}/", "msl", "detail"),
+    Page(
+        "sites",
+        "Trial sites list",
+        "/physicians/sites/",
+        "msl",
+        "list",
+        admin="/admin/physicians/trialsite/",
+    ),
     Page(
         "follow_ups",
         "Follow-ups page",
