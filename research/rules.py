@@ -24,8 +24,10 @@ def _stamp(value: datetime) -> str:
     return value.strftime("%Y%m%d%H%M%S")
 
 
-def _aged(status: str, days: float, now: datetime):
-    return (
+def _aged(status: str, days: float, now: datetime, title: str) -> Iterator[FollowUp]:
+    """A follow-up for each participation in `status` for more than `days`; `title` is formatted
+    with the case number, the protocol and the days (no patient, no participant id)."""
+    rows = (
         Participation.objects.filter(
             status=status,
             status_changed_at__lte=now - timedelta(days=days),
@@ -36,34 +38,27 @@ def _aged(status: str, days: float, now: datetime):
         )
         .iterator(chunk_size=5000)
     )
+    for pk, case_id, owner_id, team_id, protocol, since in rows:
+        yield FollowUp(
+            owner_id=owner_id,
+            team_id=team_id,
+            title=title.format(case=case_id, protocol=protocol, days=f"{days:g}")[:200],
+            due_at=now,
+            case_id=case_id,
+            rule_key=f"{pk}:{_stamp(since)}",
+        )
 
 
 @register("screening_open", "Trial screening open longer than the days set", {"days": 14})
 def screening_open(*, now: datetime, params: dict) -> Iterator[FollowUp]:
-    days = float(params["days"])
-    for pk, case_id, owner_id, team_id, protocol, since in _aged(ParticipationStatus.SCREENING, days, now):
-        yield FollowUp(
-            owner_id=owner_id,
-            team_id=team_id,
-            title=f"Case #{case_id}: screening for {protocol} open for more than {days:g} days"[:200],
-            due_at=now,
-            case_id=case_id,
-            rule_key=f"{pk}:{_stamp(since)}",
-        )
+    title = "Case #{case}: screening for {protocol} open for more than {days} days"
+    return _aged(ParticipationStatus.SCREENING, float(params["days"]), now, title)
 
 
 @register("consented_not_enrolled", "Consented for a trial but not enrolled within the days set", {"days": 7})
 def consented_not_enrolled(*, now: datetime, params: dict) -> Iterator[FollowUp]:
-    days = float(params["days"])
-    for pk, case_id, owner_id, team_id, protocol, since in _aged(ParticipationStatus.CONSENTED, days, now):
-        yield FollowUp(
-            owner_id=owner_id,
-            team_id=team_id,
-            title=f"Case #{case_id}: consented for {protocol} {days:g} days ago, not enrolled"[:200],
-            due_at=now,
-            case_id=case_id,
-            rule_key=f"{pk}:{_stamp(since)}",
-        )
+    title = "Case #{case}: consented for {protocol} {days} days ago, not enrolled"
+    return _aged(ParticipationStatus.CONSENTED, float(params["days"]), now, title)
 
 
 @register(

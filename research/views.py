@@ -155,45 +155,26 @@ def consented(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("research:participation", pk=participation.pk)
 
 
-@phi_required
-@require_POST
-def enrol(request: HttpRequest, pk: int) -> HttpResponse:
-    participation = _to_change(request, pk)
-    form = EnrolForm(request.POST)
+def _form_step(form_class, service, form_name: str, done: str):
+    """A step whose form's fields are its service's keyword arguments (enrol, complete, withdraw)."""
 
-    def act(f):
-        services.enrol(
-            participation=participation,
-            by=request.user,
-            participant_id=f.cleaned_data["participant_id"],
-            enrolled_on=f.cleaned_data["enrolled_on"],
-        )
+    @phi_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        participation = _to_change(request, pk)
 
-    return _step(request, participation, act, "enrol_form", form, "Enrolled.")
+        def act(form):
+            service(participation=participation, by=request.user, **form.cleaned_data)
 
+        return _step(request, participation, act, form_name, form_class(request.POST), done)
 
-@phi_required
-@require_POST
-def complete(request: HttpRequest, pk: int) -> HttpResponse:
-    participation = _to_change(request, pk)
-    form = CompleteForm(request.POST)
-
-    def act(f):
-        services.complete(participation=participation, by=request.user, note=f.cleaned_data["note"])
-
-    return _step(request, participation, act, "complete_form", form, "Participation completed.")
+    view.__name__ = service.__name__
+    return view
 
 
-@phi_required
-@require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    participation = _to_change(request, pk)
-    form = WithdrawForm(request.POST)
-
-    def act(f):
-        services.withdraw(participation=participation, by=request.user, reason=f.cleaned_data["reason"])
-
-    return _step(request, participation, act, "withdraw_form", form, "Participant withdrawn.")
+enrol = _form_step(EnrolForm, services.enrol, "enrol_form", "Enrolled.")
+complete = _form_step(CompleteForm, services.complete, "complete_form", "Participation completed.")
+withdraw = _form_step(WithdrawForm, services.withdraw, "withdraw_form", "Participant withdrawn.")
 
 
 # --- the protocol (medical-affairs side) ---------------------------------------------------------
@@ -203,53 +184,56 @@ def _trial_for(request: HttpRequest, pk: int) -> ClinicalTrial:
     return get_object_or_404(ClinicalTrial.objects.visible_to(request.user), pk=pk)
 
 
+def _protocol_form(request: HttpRequest, trial: ClinicalTrial, form, save, *, template: str, title: str, done):
+    """A protocol form's page: `save(cleaned_data)` on a valid POST (its refusal re-renders the
+    form with the reason, 422), then back to the trial with `done(result)` as the message."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = save(form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, done(result))
+                return redirect("physicians:trial_detail", pk=trial.pk)
+        status = 422
+    ctx = {"title": f"{title} · {trial.protocol_number}", "trial": trial, "form": form}
+    return render(request, template, ctx, status=status)
+
+
 @medical_affairs_required
 @require_http_methods(["GET", "POST"])
 def criteria(request: HttpRequest, pk: int) -> HttpResponse:
     trial = _trial_for(request, pk)
     current = list(trial.criteria.order_by("kind", "position"))
     initial = {kind: "\n".join(c.text for c in current if c.kind == kind) for kind in ("inclusion", "exclusion")}
-    form = CriteriaForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.set_criteria(
-                    trial=trial,
-                    by=request.user,
-                    inclusion=form.cleaned_data["inclusion"].splitlines(),
-                    exclusion=form.cleaned_data["exclusion"].splitlines(),
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "Eligibility criteria saved.")
-                return redirect("physicians:trial_detail", pk=trial.pk)
-        status = 422
-    ctx = {"title": f"Eligibility criteria · {trial.protocol_number}", "trial": trial, "form": form}
-    return render(request, "research/criteria.html", ctx, status=status)
+    return _protocol_form(
+        request,
+        trial,
+        CriteriaForm(request.POST or None, initial=initial),
+        lambda data: services.set_criteria(
+            trial=trial,
+            by=request.user,
+            inclusion=data["inclusion"].splitlines(),
+            exclusion=data["exclusion"].splitlines(),
+        ),
+        template="research/criteria.html",
+        title="Eligibility criteria",
+        done=lambda _criteria: "Eligibility criteria saved.",
+    )
 
 
 @medical_affairs_required
 @require_http_methods(["GET", "POST"])
 def irb_approval(request: HttpRequest, pk: int) -> HttpResponse:
     trial = _trial_for(request, pk)
-    form = IrbApprovalForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                approval = services.approve_consent_version(
-                    trial=trial,
-                    by=request.user,
-                    version=form.cleaned_data["version"],
-                    approved_on=form.cleaned_data["approved_on"],
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Research consent {approval} recorded: new consents are signed on it.")
-                return redirect("physicians:trial_detail", pk=trial.pk)
-        status = 422
-    ctx = {"title": f"IRB approval · {trial.protocol_number}", "trial": trial, "form": form}
-    return render(request, "research/irb_approval.html", ctx, status=status)
+    return _protocol_form(
+        request,
+        trial,
+        IrbApprovalForm(request.POST or None),
+        lambda data: services.approve_consent_version(trial=trial, by=request.user, **data),
+        template="research/irb_approval.html",
+        title="IRB approval",
+        done=lambda approval: f"Research consent {approval} recorded: new consents are signed on it.",
+    )
