@@ -815,19 +815,20 @@ class SiteEngagement(Widget):
 
 
 PAGES: dict[str, list[str]] = {
+    # The joined widgets first, under one heading (templates/reporting/dashboard.html), then each side's.
     "overview": [
         "referrers_engagement",
         "silent_kols",
         "follow_ups",
+        # Trials, where the two sides meet (issue 17): counts of the clinical side's records.
+        "recruitment_funnel",
+        "screening_outcomes",
+        "site_engagement",
         "referral_funnel",
         "kol_coverage",
         "interactions_per_msl",
         "inquiries",
         "caseload",
-        # Trials, where the two sides meet (issue 17): counts of the clinical side's records.
-        "recruitment_funnel",
-        "screening_outcomes",
-        "site_engagement",
     ],
     "msl": [
         "interactions_by_week",

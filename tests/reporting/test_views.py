@@ -350,3 +350,12 @@ def test_msl_cannot_ask_for_another_team(world, client_for, msl, other_msl_team,
     assert client.get(MSL_PAGE, {"person": other_msl.pk}).status_code == 404
     rows = read_csv(client.get(reverse("reporting:export", args=["interactions_per_msl"]), {"range": "30d"}))
     assert [r[0] for r in rows[1:]] == [msl.get_full_name()]
+
+
+def test_the_overview_lists_its_joined_widgets_together_under_one_heading(world, client_for, manager):
+    from reporting.widgets import PAGES, REGISTRY
+
+    joined = [REGISTRY[key].is_joined for key in PAGES["overview"]]
+    assert joined == sorted(joined, reverse=True), "the joined widgets come first, together"
+    html = client_for(manager).get(OVERVIEW).content.decode()
+    assert html.count("Where the two sides meet") == 1
