@@ -190,6 +190,22 @@ PAGES: tuple[Page, ...] = (
     Page("dashboard_year", "Dashboard, a year", "/reporting/?range=365d", "manager", "dashboard", cold_cache=True),
     Page("dashboard_msl", "MSL dashboard, default range", "/reporting/msl/", "manager", "dashboard", cold_cache=True),
     Page(
+        "dashboard_trials",
+        "Trials dashboard, default range",
+        "/reporting/trials/",
+        "manager",
+        "dashboard",
+        cold_cache=True,
+    ),
+    Page(
+        "dashboard_trials_year",
+        "Trials dashboard, a year",
+        "/reporting/trials/?range=365d",
+        "manager",
+        "dashboard",
+        cold_cache=True,
+    ),
+    Page(
         "dashboard_msl_year",
         "MSL dashboard, a year",
         "/reporting/msl/?range=365d",

@@ -830,9 +830,9 @@ def screening_outcomes(scope: ReportScope) -> dict:
     enrolled = (
         participations(scope)
         .filter(enrolled_on__gte=scope.date_from, enrolled_on__lte=scope.date_to)
-        .values_list("screened_at", "enrolled_on")
+        .values_list("screened_at__date", "enrolled_on")  # the screening's day where the users are
     )
-    days = [(on - timezone.localtime(at).date()).days for at, on in enrolled]
+    days = [(on - day).days for day, on in enrolled]
     return {
         "reasons": [
             {"reason": value, "label": label, "count": counts.get(value, 0)}

@@ -14,7 +14,7 @@ from liaison_crm.csv_export import csv_response
 from .filters import resolve_scope
 from .widgets import PAGES, REGISTRY
 
-PAGE_TITLES = {"overview": "Overview", "msl": "Medical affairs", "clinical": "Clinical liaison"}
+PAGE_TITLES = {"overview": "Overview", "msl": "Medical affairs", "clinical": "Clinical liaison", "trials": "Trials"}
 
 
 def _tabs(scope) -> list[tuple[str, str, str]]:
@@ -25,6 +25,8 @@ def _tabs(scope) -> list[tuple[str, str, str]]:
         tabs.append(("msl", PAGE_TITLES["msl"], reverse("reporting:msl")))
     if scope.show_clinical:
         tabs.append(("clinical", PAGE_TITLES["clinical"], reverse("reporting:clinical")))
+    if scope.show_joined:
+        tabs.append(("trials", PAGE_TITLES["trials"], reverse("reporting:trials")))
     return tabs
 
 
@@ -71,6 +73,15 @@ def clinical_dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.sees_phi:
         raise PermissionDenied("The clinical liaison dashboard is for clinical liaisons and their managers.")
     return _render_page(request, "clinical")
+
+
+@require_GET
+def trials_dashboard(request: HttpRequest) -> HttpResponse:
+    """Trials, where the two sides meet: recruitment counted from the clinical side's records
+    next to the MSLs' visits to the investigators. For managers and admins (both sides)."""
+    if not (request.user.is_manager or request.user.is_admin_role):
+        raise PermissionDenied("The trials dashboard is for managers.")
+    return _render_page(request, "trials")
 
 
 def _widget_in_scope(request: HttpRequest, key: str):

@@ -820,10 +820,6 @@ PAGES: dict[str, list[str]] = {
         "referrers_engagement",
         "silent_kols",
         "follow_ups",
-        # Trials, where the two sides meet (issue 17): counts of the clinical side's records.
-        "recruitment_funnel",
-        "screening_outcomes",
-        "site_engagement",
         "referral_funnel",
         "kol_coverage",
         "interactions_per_msl",
@@ -850,5 +846,12 @@ PAGES: dict[str, list[str]] = {
         "caseload",
         "top_referring_physicians",
         "top_referring_institutions",
+    ],
+    # Trials, where the two sides meet (issue 17): counts of the clinical side's records next to
+    # the MSLs' visits. A page of its own: on the overview, their tables took it past its budget.
+    "trials": [
+        "recruitment_funnel",
+        "screening_outcomes",
+        "site_engagement",
     ],
 }

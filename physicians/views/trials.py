@@ -70,11 +70,10 @@ trial_edit = medical_affairs_required(TrialEdit.as_view())
 
 @trials_required
 def site_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.with_enrolment(TrialSite.objects.visible_to(request.user)).select_related(
-        "trial", "institution", "principal_investigator"
-    )
+    qs = TrialSite.objects.visible_to(request.user).select_related("trial", "institution", "principal_investigator")
     filterset = SiteFilter(request.GET, queryset=qs, request=request)
     page = paginate(filterset.qs.order_by("trial__protocol_number", "institution__name", "id"), request.GET.get("page"))
+    page.object_list = selectors.add_enrolment(list(page.object_list))
     return render(request, "physicians/site_list.html", {"title": "Trial sites", "page_obj": page, "filter": filterset})
 
 

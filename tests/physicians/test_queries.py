@@ -65,7 +65,8 @@ def _trials(msl, n):
 def _sites(msl, n):
     trial = ClinicalTrialFactory()
     for _ in range(n):
-        TrialSiteFactory(trial=trial, principal_investigator=PhysicianFactory())
+        site = TrialSiteFactory(trial=trial, principal_investigator=PhysicianFactory())
+        ParticipationFactory(site=site, enrolled=True)
     return "/physicians/sites/"
 
 
@@ -88,7 +89,7 @@ LISTS = [
     (_inquiries, BASE + 2),  # page (+physician, product, owner); team select
     (_trainings, BASE + 2),  # page (+trainer, team); team select
     (_trials, BASE + 1),  # page (+product)
-    (_sites, BASE + 2),  # page (+trial, institution, PI); trial select
+    (_sites, BASE + 3),  # page (+trial, institution, PI); trial select; the page's enrolment figures
     (_institutions, BASE + 1),  # page
     (_products, BASE + 2),  # page (+area); area select
 ]

@@ -79,9 +79,11 @@ def test_site_engagement_puts_the_pi_visits_next_to_the_sites_screenings(recruit
     assert longer[0]["interactions"] == 2
 
 
-def test_the_trial_widgets_show_counts_never_who(recruiting, manager, client_for):
+def test_the_trial_widgets_show_counts_never_who(recruiting, manager, msl, nurse, client_for):
+    for outsider in (msl, nurse):  # a page of both sides: managers and admins
+        assert client_for(outsider).get(reverse("reporting:trials")).status_code == 403
     client = client_for(manager)
-    page = client.get(reverse("reporting:dashboard"), {"range": "30d"}).content.decode()
+    page = client.get(reverse("reporting:trials"), {"range": "30d"}).content.decode()
     for key in ("recruitment_funnel", "screening_outcomes", "site_engagement"):
         assert f'data-widget="{key}"' in page
     for participant_id in Participation.objects.exclude(participant_id="").values_list("participant_id", flat=True):

@@ -262,6 +262,7 @@ EXPECTED: dict[str, Row] = {
     "reporting:dashboard": Row(get=every(OK, msl=302, msl_other=302, nurse=302, nurse_other=302)),
     "reporting:msl": Row(get=MEDICAL_SIDE),
     "reporting:clinical": Row(get=PHI_SIDE),
+    "reporting:trials": Row(get=MANAGERS_ONLY),
     "reporting:export": Row(get=PHI_SIDE, kwargs=lambda w: {"key": "referral_funnel"}),
     "reporting:widget_table": Row(get=PHI_SIDE, post=every(NOT_ALLOWED), kwargs=lambda w: {"key": "referral_funnel"}),
     # The dashboards' person filter: managers and admins (the queryset keeps their own teams).
