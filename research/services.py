@@ -188,7 +188,8 @@ def site_refusal(site: TrialSite) -> str:
 @transaction.atomic
 def start_screening(*, case: Case, site: TrialSite, by) -> Participation:
     _require_change(by, case)
-    case = Case.objects.select_for_update().select_related("patient").get(pk=case.pk)  # one screening at a time
+    # The case's row locked (not its patient's): one screening of it starts at a time.
+    case = Case.objects.select_for_update(of=("self",)).select_related("patient").get(pk=case.pk)
     if not case.is_open:
         raise ValidationError(f"The case is {case.get_stage_display().lower()}: no new screening can start.")
     site = TrialSite.objects.select_related("trial", "institution").get(pk=site.pk)
