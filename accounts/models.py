@@ -107,6 +107,11 @@ class User(AbstractUser):
         return self.role in (self.Role.MSL, self.Role.MANAGER, self.Role.ADMIN) or self.is_superuser
 
     @property
+    def sees_trials(self) -> bool:
+        """Clinical trials and sites: the medical-affairs side, and the clinical side for screening."""
+        return self.sees_medical_affairs or self.sees_phi
+
+    @property
     def sees_phi(self) -> bool:
         """Patient health information: clinical liaisons, managers, admins. Never MSLs."""
         return self.role in (self.Role.CLINICAL_LIAISON, self.Role.MANAGER, self.Role.ADMIN) or self.is_superuser

@@ -30,7 +30,7 @@ SEED_ORDER = 98  # after physicians and patients, before outreach (99)
 CARRIED = (Stage.ACCEPTED, Stage.ADMITTED)
 
 
-def _page(lines: list[str], *, size=(612, 792), fmt: str = "PDF") -> bytes:
+def page(lines: list[str], *, size=(612, 792), fmt: str = "PDF") -> bytes:
     """A page (PDF) or a card (PNG) with `lines` of text on it."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -75,7 +75,7 @@ def seed(*, scale: int, stdout) -> None:
                 f"Reason for referral: {case.reason or case.program}",
                 "History and physical, medications on discharge and recent labs attached.",
             ]
-            document = _file(nurse, "Discharge summary.pdf", _page(lines), DocumentKind.MEDICAL_RECORD, case=case)
+            document = _file(nurse, "Discharge summary.pdf", page(lines), DocumentKind.MEDICAL_RECORD, case=case)
             filed.append((document, evaluation.records_reviewed_at))
         if case.stage not in CARRIED:
             continue
@@ -88,13 +88,13 @@ def seed(*, scale: int, stdout) -> None:
                 f"Signed {consent.signed_at:%Y-%m-%d} by the {consent.get_signed_by_display().lower()}",
             ]
             document = _file(
-                nurse, "Signed consent.pdf", _page(lines), DocumentKind.SIGNED_CONSENT, case=case, consent=consent
+                nurse, "Signed consent.pdf", page(lines), DocumentKind.SIGNED_CONSENT, case=case, consent=consent
             )
             filed.append((document, consent.signed_at))
         verified = [c for c in case.coverages.all() if c.verified_at]
         for coverage in verified:
             lines = [coverage.payer, f"{coverage.plan}", f"Member {coverage.member_id}", patient.full_name]
-            card = _page(lines, size=(428, 270), fmt="PNG")
+            card = page(lines, size=(428, 270), fmt="PNG")
             document = _file(
                 nurse, "Insurance card.png", card, DocumentKind.INSURANCE_CARD, case=case, coverage=coverage
             )
@@ -113,7 +113,7 @@ def seed(*, scale: int, stdout) -> None:
             "Thank you for your question. The enclosed summary answers it from the published evidence.",
         ]
         document = _file(
-            inquiry.owner, "Response letter.pdf", _page(lines), DocumentKind.INQUIRY_RESPONSE, inquiry=inquiry
+            inquiry.owner, "Response letter.pdf", page(lines), DocumentKind.INQUIRY_RESPONSE, inquiry=inquiry
         )
         filed.append((document, inquiry.answered_at))
     # Filed when the record says it was (the tick, the signature, the answer), not now.

@@ -529,14 +529,9 @@ class TrainingAttendee(models.Model):
         return self.name
 
 
-def sees_trials(user) -> bool:
-    """Trials and sites: the medical-affairs side, and the clinical side for screening."""
-    return user.is_authenticated and (user.sees_medical_affairs or user.sees_phi)
-
-
 class ClinicalTrialQuerySet(models.QuerySet):
     def visible_to(self, user) -> ClinicalTrialQuerySet:
-        return self if sees_trials(user) else self.none()
+        return self if user.is_authenticated and user.sees_trials else self.none()
 
 
 NCT_NUMBER = RegexValidator(r"^NCT\d{8}\Z", "An NCT number is NCT followed by 8 digits (NCT01234567).")
@@ -564,10 +559,6 @@ class ClinicalTrial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol_number}: {self.title}"
-
-    @property
-    def investigator_initiated(self) -> bool:
-        return self.sponsor_type == SponsorType.INVESTIGATOR
 
     @property
     def is_recruiting(self) -> bool:
@@ -612,7 +603,7 @@ class IrbApproval(models.Model):
 
 class TrialSiteQuerySet(models.QuerySet):
     def visible_to(self, user) -> TrialSiteQuerySet:
-        return self if sees_trials(user) else self.none()
+        return self if user.is_authenticated and user.sees_trials else self.none()
 
     def open_for_screening(self) -> TrialSiteQuerySet:
         """Sites a patient can be screened at: activated or enrolling, of a recruiting trial."""

@@ -276,11 +276,6 @@ def add_enrolment(sites: list[TrialSite]) -> list[TrialSite]:
     return sites
 
 
-def failure_rate(screen_failures: int, concluded: int) -> float | None:
-    """Screen failures as a share of the screenings concluded (None before any concluded)."""
-    return round(100 * screen_failures / concluded, 1) if concluded else None
-
-
 def site_enrolment_by_period(site: TrialSite, today: dt.date) -> list[dict]:
     """The site's figures for each period of SITE_PERIODS and all time, in one query."""
     periods = [(key, label, today - dt.timedelta(days=days)) for key, label, days in SITE_PERIODS]
@@ -292,12 +287,5 @@ def site_enrolment_by_period(site: TrialSite, today: dt.date) -> list[dict]:
     out = []
     for key, label, _since in periods:
         figures = {name: row[f"{key}__{name}"] for name in FIGURES}
-        out.append(
-            {
-                "key": key,
-                "label": label,
-                **figures,
-                "failure_rate": failure_rate(figures["screen_failures"], figures["concluded"]),
-            }
-        )
+        out.append({"key": key, "label": label, **figures})
     return out

@@ -11,7 +11,6 @@ the rules see screenings of different ages. Runs after the documents demo (SEED_
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F
@@ -20,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from documents import services as document_services
 from documents.choices import DocumentKind
+from documents.demo import page as demo_page
 from documents.models import Document
 from patients import services as patient_services
 from patients.choices import OPEN_STAGES, ConsentStatus, SignedBy
@@ -48,18 +48,6 @@ PATHS = [
     (S.ELIGIBLE, 4),
     (S.SCREENING, 2),
 ]
-
-
-def _signed_copy(procedure: str, version: str) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
-
-    image = Image.new("RGB", (612, 792), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((40, 40), "Informed consent for research", fill="black", font=ImageFont.load_default(size=22))
-    draw.text((40, 80), f"{procedure}, version {version}: signed", fill="black", font=ImageFont.load_default(size=14))
-    out = io.BytesIO()
-    image.save(out, format="PDF")
-    return out.getvalue()
 
 
 def _answers(participation: Participation, failing: str | None) -> dict[int, str]:
@@ -92,7 +80,12 @@ def _consent(participation: Participation, nurse) -> None:
     document_services.upload_documents(
         by=nurse,
         uploads=[
-            SimpleUploadedFile("Signed research consent.pdf", _signed_copy(consent.procedure, consent.form_version))
+            SimpleUploadedFile(
+                "Signed research consent.pdf",
+                demo_page(
+                    ["Informed consent for research", f"{consent.procedure}, version {consent.form_version}: signed"]
+                ),
+            )
         ],
         kind=DocumentKind.SIGNED_CONSENT,
         case=participation.case,

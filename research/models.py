@@ -25,9 +25,6 @@ class ParticipationQuerySet(models.QuerySet):
         scope = user.scope_team_ids
         return self if scope is None else self.filter(case__team__in=scope)
 
-    def active(self) -> ParticipationQuerySet:
-        return self.filter(status__in=ACTIVE_STATUSES)
-
 
 class Participation(AuditedCaseChild, models.Model):
     case = models.ForeignKey("patients.Case", on_delete=models.PROTECT, related_name="participations")
@@ -92,17 +89,13 @@ class Participation(AuditedCaseChild, models.Model):
     def __str__(self) -> str:
         return f"Case #{self.case_id} in {self.trial.protocol_number} ({self.get_status_display()})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
 
-
-class _ThroughParticipation:
+class _ThroughParticipation(AuditedCaseChild):
     """Audit entries of a participation's rows name its patient, case and team."""
 
-    def get_additional_data(self) -> dict:
-        case = self.participation.case
-        return {"patient_id": case.patient_id, "case_id": case.pk, "team_id": case.team_id}
+    @property
+    def case(self):
+        return self.participation.case
 
 
 class ScreeningAnswer(_ThroughParticipation, models.Model):

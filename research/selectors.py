@@ -6,13 +6,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import User
-from documents.choices import DocumentKind
-from documents.models import Document
-from patients.choices import ConsentStatus
 
 from . import services
 from .choices import NEXT_STATUSES, ParticipationStatus
-from .forms import AnswersForm, CompleteForm, ConcludeForm, EnrolForm, WithdrawForm
 from .models import Participation, ParticipationTransition
 
 PEOPLE = ("screened_by", "concluded_by")
@@ -43,51 +39,30 @@ def case_trials(case) -> tuple[list[Participation], list[ParticipationTransition
     return newest_first, steps
 
 
-def participation_page(participation: Participation, user, **forms) -> dict:
+def participation_page(participation: Participation, user) -> dict:
     """What research/participation.html shows: the screening's answers, the research consents and
-    their signed copies, the history, and the forms of the steps this user may take next."""
-    criteria = services.criteria_with_answers(participation)
+    their signed copies, the history, and the steps this user may take next (`next_steps`)."""
     consents = services.research_consents(participation)
-    copies = set(
-        Document.objects.current()
-        .filter(consent__in=consents, kind=DocumentKind.SIGNED_CONSENT)
-        .values_list("consent_id", flat=True)
-    )
+    copies = services.signed_copies(consents)
     for consent in consents:
         consent.has_signed_copy = consent.pk in copies
     can_change = services.can_change(user, participation)
     status = participation.status
-    nxt = NEXT_STATUSES.get(status, ()) if can_change else ()
     S = ParticipationStatus
-    ctx = {
+    return {
         "participation": participation,
         "case": participation.case,
         "can_change": can_change,
-        "criteria": criteria,
+        "next_steps": NEXT_STATUSES.get(status, ()) if can_change else (),
+        "criteria": services.criteria_with_answers(participation),
         "consents": consents,
         "consent_form": services.research_consent_form(participation.trial),
         "transitions": list(
             participation.transitions.select_related("by").defer(*User.unshown("by")).order_by("at", "pk")
         ),
         "eligibility_blockers": services.eligibility_blockers(participation) if status == S.SCREENING else [],
-        "consent_blockers": services.consent_blockers(participation, consents)
+        "consent_blockers": services.consent_blockers(participation, consents, copies)
         if status in (S.ELIGIBLE, S.CONSENTED)
         else [],
-        "can_add_consent": can_change
-        and status in (S.ELIGIBLE, S.CONSENTED, S.ENROLLED)
-        and not any(
-            c.status in (ConsentStatus.PENDING, ConsentStatus.SIGNED) and not c.needs_reconsent for c in consents
-        ),
+        "can_add_consent": can_change and not services.research_consent_refusal(participation, consents),
     }
-    if can_change and status == S.SCREENING:
-        ctx["answers_form"] = forms.get("answers_form") or AnswersForm(criteria_with_answers=criteria)
-    if S.ELIGIBLE in nxt:
-        ctx["conclude_form"] = forms.get("conclude_form") or ConcludeForm()
-    if S.ENROLLED in nxt:
-        ctx["enrol_form"] = forms.get("enrol_form") or EnrolForm()
-    if S.COMPLETED in nxt:
-        ctx["complete_form"] = forms.get("complete_form") or CompleteForm()
-    if S.WITHDRAWN in nxt:
-        ctx["withdraw_form"] = forms.get("withdraw_form") or WithdrawForm()
-    ctx["can_record_consent"] = S.CONSENTED in nxt
-    return ctx

@@ -329,42 +329,55 @@ def research_consents(participation: Participation) -> list[Consent]:
     )
 
 
+def research_consent_refusal(participation: Participation, consents: list[Consent]) -> str:
+    """Why no research consent can be opened now ('' when it can): what the page's button and
+    add_research_consent both ask."""
+    if participation.status not in (Status.ELIGIBLE, Status.CONSENTED, Status.ENROLLED):
+        return (
+            "A research consent is taken once the screening found the patient eligible "
+            f"(the participation is {participation.get_status_display().lower()})."
+        )
+    if research_consent_form(participation.trial) is None:
+        return f"No IRB-approved research consent version is recorded for {participation.trial.protocol_number}."
+    open_ = [c for c in consents if c.status in (ConsentStatus.PENDING, ConsentStatus.SIGNED) and not c.needs_reconsent]
+    if open_:
+        return (
+            f"The case already has the research consent '{open_[0].procedure}' "
+            f"({open_[0].get_status_display().lower()}) on v{open_[0].form_version}."
+        )
+    return ""
+
+
 @transaction.atomic
 def add_research_consent(*, participation: Participation, by) -> Consent:
     """Open the research consent on the trial's current IRB-approved version, to be explained,
     understood and signed like any consent (the case page's consent section)."""
     _require_change(by, participation.case)
     _lock(participation)
-    if participation.status not in (Status.ELIGIBLE, Status.CONSENTED, Status.ENROLLED):
-        raise ValidationError(
-            "A research consent is taken once the screening found the patient eligible "
-            f"(the participation is {participation.get_status_display().lower()})."
-        )
-    form = research_consent_form(participation.trial)
-    if form is None:
-        raise ValidationError(
-            f"No IRB-approved research consent version is recorded for {participation.trial.protocol_number}."
-        )
-    open_ = [
-        c
-        for c in research_consents(participation)
-        if c.status in (ConsentStatus.PENDING, ConsentStatus.SIGNED) and not c.needs_reconsent
-    ]
-    if open_:
-        raise ValidationError(
-            f"The case already has the research consent '{open_[0].procedure}' ({open_[0].get_status_display().lower()}) "
-            f"on v{open_[0].form_version}."
-        )
+    refusal = research_consent_refusal(participation, research_consents(participation))
+    if refusal:
+        raise ValidationError(refusal)
     return patient_services.add_consent(
         case=participation.case,
         by=by,
-        form=form,
+        form=research_consent_form(participation.trial),
         procedure=f"Research participation in {participation.trial.protocol_number}"[:200],
         required=False,
     )
 
 
-def consent_blockers(participation: Participation, consents: list[Consent] | None = None) -> list[str]:
+def signed_copies(consents: list[Consent]) -> set[int]:
+    """The ids of `consents` that have their signed copy filed (not entered in error)."""
+    return set(
+        Document.objects.current()
+        .filter(consent__in=consents, kind=DocumentKind.SIGNED_CONSENT)
+        .values_list("consent_id", flat=True)
+    )
+
+
+def consent_blockers(
+    participation: Participation, consents: list[Consent] | None = None, copies: set[int] | None = None
+) -> list[str]:
     """What a research consent must be for consent and enrolment: signed on the trial's current
     IRB version, with its signed copy filed as a document."""
     form = research_consent_form(participation.trial)
@@ -380,9 +393,8 @@ def consent_blockers(participation: Participation, consents: list[Consent] | Non
                 f"IRB version v{form.current_version}"
             ]
         return [f"no research consent is signed on the current IRB version (v{form.current_version})"]
-    consent = signed[0]
-    copy = Document.objects.current().filter(consent=consent, kind=DocumentKind.SIGNED_CONSENT).exists()
-    if not copy:
+    copies = signed_copies(signed[:1]) if copies is None else copies
+    if signed[0].pk not in copies:
         return ["the signed research consent has no signed copy filed (attach it to the consent under Documents)"]
     return []
 

@@ -71,7 +71,23 @@ def _page(request: HttpRequest, participation: Participation, *, status: int = 2
     """The participation's page, with the forms of its next steps (`forms`: those refused, with
     their errors). Showing it is a PHI access, logged."""
     audit.record_access(request, AccessKind.RESEARCH, audit.cases_shown([participation.case]), instance=participation)
-    ctx = selectors.participation_page(participation, request.user, **forms)
+    ctx = selectors.participation_page(participation, request.user)
+    S, nxt = ParticipationStatus, ctx["next_steps"]
+    offered = {  # each step's form: shown when, its class, its arguments
+        "answers_form": (
+            ctx["can_change"] and participation.status == S.SCREENING,
+            AnswersForm,
+            {"criteria_with_answers": ctx["criteria"]},
+        ),
+        "conclude_form": (S.ELIGIBLE in nxt, ConcludeForm, {}),
+        "enrol_form": (S.ENROLLED in nxt, EnrolForm, {}),
+        "complete_form": (S.COMPLETED in nxt, CompleteForm, {}),
+        "withdraw_form": (S.WITHDRAWN in nxt, WithdrawForm, {}),
+    }
+    for name, (shown, form_class, kwargs) in offered.items():
+        if shown:  # the refused form with its errors, or a new one
+            ctx[name] = forms.get(name) or form_class(**kwargs)
+    ctx["can_record_consent"] = S.CONSENTED in nxt
     ctx["title"] = f"{participation.trial.protocol_number} · case #{participation.case_id}"
     return render(request, "research/participation.html", ctx, status=status)
 
