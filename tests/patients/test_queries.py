@@ -12,7 +12,7 @@ from django.utils import timezone
 from patients import services
 from patients.choices import ConsentStatus
 from patients.models import Case
-from tests.factories import CaseFactory, PatientFactory
+from tests.factories import CaseFactory, InstitutionFactory, PatientFactory, PhysicianFactory
 
 from .conftest import complete_evaluation, make_admittable
 
@@ -25,9 +25,12 @@ PER_REQUEST = 2
 
 def _worklist_rows(nurse, consent_form, n: int) -> None:
     """Referred, being evaluated, evaluated and ready to accept (its next step asks every tick's
-    evidence again, the medical-record document among it), and accepted."""
+    evidence again, the medical-record document among it), and accepted; each referred by a
+    physician of an institution, as most referrals are."""
     for i in range(n):
-        case = CaseFactory(assigned_liaison=nurse)
+        case = CaseFactory(
+            assigned_liaison=nurse, referral_physician=PhysicianFactory(), referral_institution=InstitutionFactory()
+        )
         if i % 4 >= 1:
             services.start_evaluation(case=case, by=nurse)
         if i % 4 >= 2:
@@ -42,17 +45,17 @@ def test_worklist_query_count(rows, nurse, consent_form, client_for, django_asse
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(nurse)
     client.get(reverse("patients:worklist"))  # warm caches (content types)
-    # + the cases of the page (patient, liaison, evaluation, treatment plan, referral sources
-    #   joined; the length of stay computed), their consents (+form), their coverages, their
-    #   medications (the evidence accept_blockers re-checks), the audit ACCESS insert (one for the
-    #   page, whatever its rows). The liaison picker renders no options until one is chosen (it
+    # + the cases of the page (patient, liaison, evaluation, treatment plan joined; the length of
+    #   stay computed), their referring physicians, their referring institutions, their consents
+    #   (+form), their coverages, their medications (the evidence accept_blockers re-checks), the
+    #   audit ACCESS insert (one for the page, whatever its rows). The liaison picker renders no options until one is chosen (it
     #   used to list every liaison of the team: one query).
-    with django_assert_num_queries(PER_REQUEST + 5):
+    with django_assert_num_queries(PER_REQUEST + 7):
         response = client.get(reverse("patients:worklist"), {"scope": "team"})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
     # A chosen liaison: + that liaison, looked up by the filter (validation) and again by the
     #   picker (its label).
-    with django_assert_num_queries(PER_REQUEST + 7):
+    with django_assert_num_queries(PER_REQUEST + 9):
         response = client.get(reverse("patients:worklist"), {"scope": "team", "liaison": nurse.pk})
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
@@ -62,9 +65,10 @@ def test_worklist_query_count_for_manager(rows, nurse, manager, consent_form, cl
     _worklist_rows(nurse, consent_form, rows)
     client = client_for(manager)
     client.get(reverse("patients:worklist"))
-    # + managed teams (scope), the cases of the page, consents (+form), coverages, medications,
-    #   the team filter's choices (a handful of teams: a plain select), the audit ACCESS insert
-    with django_assert_num_queries(PER_REQUEST + 7):
+    # + managed teams (scope), the cases of the page, referring physicians, referring
+    #   institutions, consents (+form), coverages, medications, the team filter's choices (a
+    #   handful of teams: a plain select), the audit ACCESS insert
+    with django_assert_num_queries(PER_REQUEST + 9):
         response = client.get(reverse("patients:worklist"))
     assert sum(len(g["cases"]) for g in response.context["groups"]) == rows
 
