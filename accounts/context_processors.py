@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+from .security import second_factor_required
+
 
 def navigation(request: HttpRequest) -> dict:
     """The top bar's sections for the signed-in user's role."""
@@ -16,4 +18,4 @@ def navigation(request: HttpRequest) -> dict:
         sections.append(("Cases", reverse("patients:worklist"), "/patients/"))
     sections.append(("Follow-ups", reverse("outreach:follow_ups"), "/outreach/"))
     sections.append(("Dashboard", reverse("reporting:dashboard"), "/reporting/"))
-    return {"nav_sections": sections}
+    return {"nav_sections": sections, "second_factor_required": second_factor_required(user)}

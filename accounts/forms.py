@@ -1,10 +1,21 @@
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from axes.handlers.proxy import AxesProxyHandler
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.conf import settings
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
+from django.core.exceptions import ValidationError
 
-from .models import NotificationPreferences
+from .models import NotificationPreferences, User
 
 
 class LoginForm(AuthenticationForm):
@@ -16,11 +27,66 @@ class LoginForm(AuthenticationForm):
         self.helper.form_tag = False
 
 
-class StyledPasswordChangeForm(PasswordChangeForm):
+class CrispyMixin:
+    """A FormHelper that leaves the <form> tag to the template (its buttons live there)."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class StyledPasswordChangeForm(CrispyMixin, PasswordChangeForm):
+    pass
+
+
+class StyledPasswordResetForm(CrispyMixin, PasswordResetForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update({"autofocus": True})
+
+
+class StyledSetPasswordForm(CrispyMixin, SetPasswordForm):
+    pass
+
+
+def _locked_out(user) -> bool:
+    return settings.AXES_ENABLED and AxesProxyHandler.is_locked(context.request, {"username": user.username})
+
+
+class LockoutAwareCodeMixin:
+    """A second-factor code form that refuses while django-axes has the account locked: the wrong
+    codes that locked it counted as failed sign-ins (accounts.security.on_second_factor_failed)."""
+
+    def clean_code(self):
+        if _locked_out(self.user):
+            raise ValidationError(
+                "Too many failed attempts: sign-in for this account is locked. Try again later.", code="locked"
+            )
+        return super().clean_code()
+
+
+class SecondFactorForm(LockoutAwareCodeMixin, CrispyMixin, AuthenticateForm):
+    """The code asked after the password: from the authenticator app, or one recovery code."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "Code from your authenticator app, or a recovery code"
+        self.fields["code"].widget.attrs.update({"autofocus": True, "inputmode": "text"})
+
+
+class SecondFactorReauthenticateForm(LockoutAwareCodeMixin, CrispyMixin, ReauthenticateForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "Code from your authenticator app, or a recovery code"
+        self.fields["code"].widget.attrs.update({"autofocus": True})
+
+
+class EnrolAuthenticatorForm(CrispyMixin, ActivateTOTPForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "The 6-digit code your app shows now"
+        self.fields["code"].widget.attrs.update({"autofocus": True, "inputmode": "numeric"})
 
 
 class NotificationPreferencesForm(forms.ModelForm):
@@ -39,3 +105,37 @@ class NotificationPreferencesForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(*(InlineRadios(name) for name in self.fields))
+
+
+class UserFormMixin(CrispyMixin):
+    """Role and team limited to what the acting user may give (accounts.services)."""
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .services import assignable_roles, assignable_teams
+
+        self.fields["role"].choices = assignable_roles(actor)
+        self.fields["team"].queryset = assignable_teams(actor)
+        self.fields["team"].required = not actor.is_admin_role
+        self.fields["email"].required = True
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        others = User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError("Another user has this email address.")
+        return email
+
+
+class InviteUserForm(UserFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "username", "role", "team", "job_title", "credentials"]
+
+
+class EditUserForm(UserFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "role", "team", "job_title", "credentials"]

@@ -7,6 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
+from django.utils.http import urlencode
+
+from . import security
 
 # Requests that a page makes by itself (the notification bell's poll) are not the user being
 # active: they must not keep an abandoned session alive.
@@ -38,3 +41,47 @@ class IdleTimeoutMiddleware:
             if last is None or (now - last >= TOUCH_SECONDS and not request.META.get(BACKGROUND_HEADER)):
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """A user whose role is in MFA_REQUIRED_ROLES reaches no page until this session passed a
+    second factor: one without an authenticator is sent to enrolment (the QR code and the secret
+    as text), one with an authenticator but a session that never used it (signed in before the
+    requirement, or by an administrator's hand) to confirm a code. Sign-out and the second-factor
+    pages themselves stay open. A session that passed costs nothing: a flag in the session."""
+
+    OPEN = frozenset(
+        {
+            "logout",
+            "account_logout",
+            "mfa_activate_totp",
+            "mfa_view_recovery_codes",
+            "mfa_download_recovery_codes",
+            "mfa_reauthenticate",
+            "mfa_authenticate",
+            "healthz",
+        }
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        user = request.user
+        if not security.second_factor_required(user) or security.second_factor_passed(request):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN:
+            return None
+        target = "mfa_reauthenticate" if security.has_second_factor(user) else "mfa_activate_totp"
+        url = resolve_url(target)
+        if request.htmx:
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = url
+            return response
+        if request.method == "GET":
+            url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+        return redirect(url)

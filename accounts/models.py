@@ -185,3 +185,52 @@ class NotificationPreferences(models.Model):
         except cls.DoesNotExist:
             return True
         return getattr(preferences, kind)
+
+
+class SecurityEvent(models.Model):
+    """The security log: sign-ins and their failures, second factors, passwords, sessions, SSO and
+    the administration of users. Written by accounts.security (signal receivers and services),
+    never edited; admins read it at /accounts/security-log/."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in"
+        SIGNED_OUT = "signed_out", "Signed out"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        LOCKED_OUT = "locked_out", "Locked out"
+        SECOND_FACTOR_FAILED = "second_factor_failed", "Second factor failed"
+        SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
+        SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "Recovery codes renewed"
+        SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset by an administrator"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        SESSION_ENDED = "session_ended", "Session ended"
+        SSO_SIGNED_IN = "sso_signed_in", "Signed in with single sign-on"
+        SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        INVITED = "invited", "Invited"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        USER_CHANGED = "user_changed", "User changed"
+        USER_DEACTIVATED = "user_deactivated", "User deactivated"
+        USER_REACTIVATED = "user_reactivated", "User reactivated"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # Whom it concerns; for a failed sign-in the name that was typed (there may be no such user).
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    username = models.CharField(max_length=150, blank=True)
+    # Who did it, when that is someone else (an administrator, a manager).
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="security_user_at_idx"),
+            models.Index(fields=["kind", "-at"], name="security_kind_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username} at {self.at:%Y-%m-%d %H:%M}"

@@ -31,3 +31,4 @@ phi_required = require(lambda u: u.sees_phi, "Patient information is only for cl
 # Trials and sites: the medical-affairs side, and the clinical side for screening.
 trials_required = require(lambda u: u.sees_medical_affairs or u.sees_phi, "Your role does not see clinical trials.")
 manager_required = require(lambda u: u.is_manager or u.is_admin_role, "Only managers may open this page.")
+admin_required = require(lambda u: u.is_admin_role, "Only administrators may open this page.")

@@ -85,6 +85,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "auditlog",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "accounts",
     "outreach",
     "physicians",
@@ -110,6 +114,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
+    # allauth's pending sign-in (the second-factor step) and the user's sessions; then the
+    # second-factor requirement, which sends a user who must enrol to enrolment.
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "liaison_crm.middleware.DatabaseUnavailableMiddleware",
     # Axes must come last so it sees the outcome of authentication.
@@ -237,7 +246,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -255,6 +264,33 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0) or None
+
+# Password reset links (Django's own views) last an hour; invitations a week. Either works once.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+INVITATION_TIMEOUT = env_int("INVITATION_DAYS", 7) * 86400
+# Reset requests per address and per client (django-ratelimit, through the cache).
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="3/h")
+PASSWORD_RESET_RATE_PER_CLIENT = env.str("PASSWORD_RESET_RATE_PER_CLIENT", default="10/h")
+
+# --- Second factor (django-allauth's mfa) ----------------------------------------------------
+# Roles that must sign in with a second factor; empty turns the requirement off (demos, outside
+# checks). `make run` sets it empty for the demo users (Makefile).
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["clinical_liaison", "manager", "admin"])
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Liaison CRM")
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_FORMS = {
+    "authenticate": "accounts.forms.SecondFactorForm",
+    "reauthenticate": "accounts.forms.SecondFactorReauthenticateForm",
+    "activate_totp": "accounts.forms.EnrolAuthenticatorForm",
+}
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+# Sessions keep their own last activity (IdleTimeoutMiddleware); allauth tracking it would
+# write a row on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # Idle expiry is enforced by accounts.middleware.IdleTimeoutMiddleware; background polls do
 # not count as activity. The cookie itself lives for a working day at most.

@@ -23,6 +23,8 @@ def _fast_and_eager(settings):
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # As for outside checks: no second factor unless a test asks for it (tests/accounts/test_second_factor.py).
+    settings.MFA_REQUIRED_ROLES = []
     # Unit tests run tasks in-process; integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True

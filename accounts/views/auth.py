@@ -1,15 +1,27 @@
+"""Signing in and passwords, through Django's own views.
+
+The password is checked by Django's LoginView (django-axes counts the failures); django-allauth
+then carries the sign-in on: the second-factor step for a user who has one, then the session.
+Password reset and invitations are Django's PasswordResetView and PasswordResetConfirmView, the
+reset rate-limited per address and per client (django-ratelimit).
+"""
+
 from __future__ import annotations
 
+from allauth.account.utils import perform_login
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
 
-from . import services
-from .forms import LoginForm, NotificationPreferencesForm, StyledPasswordChangeForm
-from .models import NotificationPreferences, User
+from .. import services
+from ..forms import LoginForm, StyledPasswordChangeForm, StyledPasswordResetForm, StyledSetPasswordForm
+from ..models import SecurityEvent, User
+from ..security import client_ip, record
+from ..tokens import invitation_token_generator
 
 ROLE_HOME = {
     User.Role.MSL: "physicians:list",
@@ -20,14 +32,22 @@ ROLE_HOME = {
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """`/` sends each role to where its work is."""
-    return redirect(ROLE_HOME.get(request.user.role, "outreach:follow_ups"))
+    """`/` sends each role to where its work is; a user with no role or team yet waits for one."""
+    user = request.user
+    if user.role not in ROLE_HOME or user.scope_team_ids == frozenset():
+        return render(request, "accounts/waiting_for_access.html", {"title": "Waiting for access"})
+    return redirect(ROLE_HOME[user.role])
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """The password was right: allauth asks for the second factor if the user has one (the
+        session is not signed in until then), and signs in."""
+        return perform_login(self.request, form.get_user(), redirect_url=self.get_success_url())
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -36,28 +56,90 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password was changed.")
+        user, key = self.request.user, self.request.session.session_key
+        ended = services.end_sessions(user, keep=key)
+        response = super().form_valid(form)  # keeps this session signed in, under a new key
+        services.session_key_changed(self.request, old_key=key)
+        record(SecurityEvent.Kind.PASSWORD_CHANGED, request=self.request, user=user)
+        note = f" {ended} other session{'s were' if ended != 1 else ' was'} signed out." if ended else ""
+        messages.success(self.request, "Your password was changed." + note)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The same answer whether or not the address has an account (Django's view sends mail only
+    to active users with a usable password, and redirects to "done" either way). Requests are
+    rate-limited per address and per client alike (django-ratelimit, in the cache): a refusal
+    says nothing about the address either."""
+
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = StyledPasswordResetForm
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        limits = (
+            (email.strip().lower(), settings.PASSWORD_RESET_RATE_PER_ADDRESS),
+            (client_ip(self.request) or "", settings.PASSWORD_RESET_RATE_PER_CLIENT),
+        )
+        # Both counters move on every request, so neither can be probed around the other.
+        limited = [
+            is_ratelimited(
+                self.request, group=f"password_reset:{n}", key=lambda g, r, k=key: k, rate=rate, increment=True
+            )
+            for n, (key, rate) in enumerate(limits)
+        ]
+        if any(limited):
+            return rate_limited(self.request)
+        record(
+            SecurityEvent.Kind.PASSWORD_RESET_REQUESTED,
+            request=self.request,
+            user=User.objects.filter(email__iexact=email, is_active=True).first(),
+            detail=email,
+        )
         return super().form_valid(form)
 
 
-@require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's own choice, per kind of notification, of in-app only or email too.
-    There is no user in the URL or the form: nobody can reach another person's settings."""
-    user = request.user
-    current = NotificationPreferences.objects.filter(user=user).first() or NotificationPreferences(user=user)
-    form = NotificationPreferencesForm(request.POST or None, instance=current, user=user)
-    if request.method == "POST":
-        if form.is_valid():
-            services.set_notification_preferences(user=user, choices=form.cleaned_data)
-            messages.success(request, "Your notification settings were saved.")
-            return redirect("notification_settings")
-        status = 422
-    else:
-        status = 200
-    return render(
-        request,
-        "accounts/notification_settings.html",
-        {"title": "Notification settings", "form": form, "has_email": bool(user.email)},
-        status=status,
-    )
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """An expired or used link shows the refusal in the template (`validlink` false)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = StyledSetPasswordForm
+    success_url = reverse_lazy("password_reset_complete")
+    event = SecurityEvent.Kind.PASSWORD_RESET
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.end_sessions(form.user)
+        record(self.event, request=self.request, user=form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class InvitationAcceptView(PasswordResetConfirmView):
+    """An invited user's one-time link: they choose their password, then sign in."""
+
+    template_name = "accounts/invitation_accept.html"
+    token_generator = invitation_token_generator
+    reset_url_token = "set-password"
+    success_url = reverse_lazy("login")
+    event = SecurityEvent.Kind.INVITATION_ACCEPTED
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is set. Sign in with your username and the new password.")
+        return response
+
+
+def rate_limited(request: HttpRequest, exception=None) -> HttpResponse:
+    """django-ratelimit's answer (RATELIMIT_VIEW): the same for every address."""
+    return render(request, "accounts/rate_limited.html", {"title": "Too many requests"}, status=429)

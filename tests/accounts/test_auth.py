@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,11 +101,26 @@ def test_background_polls_do_not_keep_an_idle_session_alive(client, msl):
     ],
 )
 def test_each_role_lands_on_its_home(client, role, home):
-    client.force_login(UserFactory(role=role))
+    client.force_login(UserFactory(role=role, team=TeamFactory()))
     response = client.get("/")
     assert response.status_code == 302
     assert response.url == home
     assert client.get(home).status_code == 200
+
+
+@pytest.mark.parametrize("role", [User.Role.MSL, User.Role.CLINICAL_LIAISON, User.Role.MANAGER])
+def test_a_user_with_no_team_yet_waits_for_access(client, role):
+    client.force_login(UserFactory(role=role, team=None))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Waiting for access" in response.content.decode()
+
+
+def test_a_manager_who_leads_teams_but_sits_on_none_gets_the_dashboard(client):
+    manager = UserFactory(role=User.Role.MANAGER, team=None)
+    manager.managed_teams.add(TeamFactory())
+    client.force_login(manager)
+    assert client.get("/").url == "/reporting/"
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,23 @@ CASE_DOCUMENT = every(OK, msl=HIDDEN, msl_other=HIDDEN, nurse_other=HIDDEN, mana
 CASE_DOCUMENT_WRITE = every(WRITE, msl=HIDDEN, msl_other=HIDDEN, nurse_other=HIDDEN, manager_other=HIDDEN)
 
 
+MANAGERS_WRITE = every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
+MANAGERS_GET_ONLY = every(NOT_ALLOWED, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
+# A user of the first teams: their manager and administrators; the other manager 404.
+TEAM_USER = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN)
+TEAM_USER_WRITE = {**TEAM_USER, "manager": WRITE, "admin": WRITE}
+ADMINS_ONLY = every(FORBIDDEN, admin=OK)
+ADMINS_GET_ONLY = every(FORBIDDEN, admin=NOT_ALLOWED)
+
+
+def BAD_LINK(w: World) -> dict:
+    return {"uidb64": "MQ", "token": "not-a-token"}
+
+
+def colleague(w: World) -> dict:
+    return {"pk": w.colleague.pk}
+
+
 def participation(w: World) -> dict:
     return {"pk": w.participation.pk}
 
@@ -101,6 +118,43 @@ EXPECTED: dict[str, Row] = {
     "login": Row(get=every(302, anonymous=OK), post=every(302, anonymous=OK)),
     "logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
     "password_change": Row(get=SIGNED_IN, post=every(OK)),
+    # Sign-in (issue 18). Password reset and invitations are for anyone, signed in or not; a bad
+    # link shows its refusal (200). The names allauth's pages reverse are the same views.
+    "account_login": Row(get=every(302, anonymous=OK), post=every(302, anonymous=OK)),
+    "account_logout": Row(get=every(NOT_ALLOWED), post=every(302, anonymous=302)),
+    "account_change_password": Row(get=SIGNED_IN, post=every(OK)),
+    "account_reauthenticate": Row(get=SIGNED_IN, post=every(OK)),
+    "password_reset": Row(get=every(OK, anonymous=OK), post=every(OK, anonymous=OK)),
+    "account_reset_password": Row(get=every(OK, anonymous=OK), post=every(OK, anonymous=OK)),
+    "password_reset_done": Row(get=every(OK, anonymous=OK)),
+    "password_reset_confirm": Row(get=every(OK, anonymous=OK), post=every(OK, anonymous=OK), kwargs=BAD_LINK),
+    "password_reset_complete": Row(get=every(OK, anonymous=OK)),
+    "invitation_accept": Row(get=every(OK, anonymous=OK), post=every(OK, anonymous=OK), kwargs=BAD_LINK),
+    # The second factor (django-allauth's mfa): one's own only. Nobody in the world has one yet,
+    # so the pages about an existing one are 404s, and there is no pending sign-in to confirm.
+    "mfa_index": Row(get=SIGNED_IN, post=GET_ONLY),
+    "mfa_activate_totp": Row(get=SIGNED_IN, post=every(OK)),
+    "mfa_deactivate_totp": Row(get=every(HIDDEN), post=every(HIDDEN)),
+    "mfa_view_recovery_codes": Row(get=every(HIDDEN)),
+    "mfa_download_recovery_codes": Row(get=every(HIDDEN)),
+    "mfa_generate_recovery_codes": Row(get=SIGNED_IN, post=every(OK)),
+    "mfa_authenticate": Row(get=every(302, anonymous=302), post=every(302, anonymous=302)),
+    "mfa_reauthenticate": Row(get=every(302), post=every(302)),
+    "usersessions_list": Row(get=SIGNED_IN, post=GET_ONLY),
+    "session_end": Row(get=every(NOT_ALLOWED), post=every(302), kwargs=lambda w: {"pk": 0}),
+    # User administration: administrators, and managers for the field staff of their teams.
+    "users": Row(get=MANAGERS_ONLY, post=MANAGERS_GET_ONLY),
+    "user_invite": Row(get=MANAGERS_ONLY, post=MANAGERS_WRITE),
+    "user_detail": Row(get=TEAM_USER, post=TEAM_USER_WRITE, kwargs=colleague),
+    "user_action": Row(
+        get=MANAGERS_GET_ONLY,
+        post=every(
+            302, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN
+        ),
+        kwargs=lambda w: {"pk": w.colleague.pk, "action": "end_sessions"},
+    ),
+    "security_log": Row(get=ADMINS_ONLY, post=ADMINS_GET_ONLY),
+    "security_log_export": Row(get=ADMINS_ONLY, post=ADMINS_GET_ONLY),
     # One's own settings only: no user in the URL or the form.
     "notification_settings": Row(get=SIGNED_IN, post=SIGNED_IN_WRITE),
     # Type-ahead pickers: each answers those it is for (its queryset scopes the matches).
@@ -365,7 +419,7 @@ def test_permission_matrix():
                 response = client.get(url) if method == "GET" else client.post(url, {})
                 if not _status_matches(table[role], response):
                     failures.append(f"{method} {url} as {role}: expected {table[role]}, got {response.status_code}")
-                if name == "logout" and method == "POST" and role != "anonymous":
+                if name in ("logout", "account_logout") and method == "POST" and role != "anonymous":
                     client.force_login(world.users[role])  # logging out must not end the matrix
     assert not failures, "\n".join(failures)
 

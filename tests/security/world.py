@@ -70,6 +70,8 @@ def build_world() -> World:
     case = CaseFactory(patient=patient, assigned_liaison=users["nurse"])
     consent_form = ConsentFormFactory()
     world.objects.update(
+        # A user that the user-administration pages act on: an MSL of msl's team.
+        colleague=UserFactory(username="w_colleague", role=User.Role.MSL, team=ma),
         institution=institution,
         physician=physician,
         product=ProductFactory(),

@@ -1,0 +1,123 @@
+"""The security log, and the second-factor requirement of MFA_REQUIRED_ROLES.
+
+Sign-in events come from the signals of Django (signed in, out, failed), django-axes (locked
+out) and django-allauth (second factors, sessions); `record()` writes one SecurityEvent each.
+The receivers are connected in AccountsConfig.ready().
+"""
+
+from __future__ import annotations
+
+import time
+
+from allauth.mfa.models import Authenticator
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest
+
+from .models import SecurityEvent, User
+
+Kind = SecurityEvent.Kind
+
+# Set in a session that passed a second factor (at sign-in, at enrolment, or asserted by the
+# identity provider): SecondFactorMiddleware lets it through without a query.
+SECOND_FACTOR_SESSION_KEY = "_second_factor_at"
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as django-axes sees it (AXES_IPWARE_PROXY_COUNT), so the log and the
+    lockout name the same address."""
+    if request is None:
+        return None
+    return get_client_ip_address(request) or None
+
+
+def record(
+    kind: str,
+    *,
+    request: HttpRequest | None = None,
+    user: User | None = None,
+    username: str = "",
+    actor: User | None = None,
+    detail: str = "",
+) -> SecurityEvent:
+    agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and user.pk else None,
+        username=(username or (user.username if user is not None else ""))[:150],
+        actor=actor,
+        ip=client_ip(request),
+        user_agent=agent[:300],
+        detail=detail[:500],
+    )
+
+
+# --- the second-factor requirement ------------------------------------------------------------
+
+
+def second_factor_required(user: User) -> bool:
+    return user.is_authenticated and user.role in settings.MFA_REQUIRED_ROLES
+
+
+def has_second_factor(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def mark_second_factor_passed(request: HttpRequest) -> None:
+    request.session[SECOND_FACTOR_SESSION_KEY] = time.time()
+
+
+def second_factor_passed(request: HttpRequest) -> bool:
+    return SECOND_FACTOR_SESSION_KEY in request.session
+
+
+# --- receivers ------------------------------------------------------------------------------------
+
+
+def on_signed_in(sender, request, user, **kwargs) -> None:
+    record(Kind.SIGNED_IN, request=request, user=user)
+
+
+def on_signed_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        record(Kind.SIGNED_OUT, request=request, user=user)
+
+
+def on_sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
+    if credentials.get("second_factor"):
+        return  # recorded as SECOND_FACTOR_FAILED by on_second_factor_failed
+    username = credentials.get("username", "")
+    record(Kind.SIGN_IN_FAILED, request=request, username=username, user=User.objects.filter(username=username).first())
+
+
+def on_locked_out(sender, request, username=None, ip_address=None, **kwargs) -> None:
+    username = username or ""
+    record(Kind.LOCKED_OUT, request=request, username=username, user=User.objects.filter(username=username).first())
+
+
+def on_second_factor_failed(sender, request, user, authenticator=None, **kwargs) -> None:
+    """A wrong code counts towards the lockout as a wrong password does (django-axes)."""
+    record(Kind.SECOND_FACTOR_FAILED, request=request, user=user)
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.username, "second_factor": True}, request=request
+    )
+
+
+def on_second_factor_used(sender, request, user, authenticator=None, **kwargs) -> None:
+    mark_second_factor_passed(request)
+
+
+def on_authenticator_added(sender, request, user, authenticator, **kwargs) -> None:
+    if authenticator.type == Authenticator.Type.TOTP:
+        record(Kind.SECOND_FACTOR_ENROLLED, request=request, user=user, detail="authenticator app")
+
+
+def on_authenticator_removed(sender, request, user, authenticator, **kwargs) -> None:
+    label = "authenticator app" if authenticator.type == Authenticator.Type.TOTP else "recovery codes"
+    record(Kind.SECOND_FACTOR_REMOVED, request=request, user=user, detail=label)
+
+
+def on_authenticator_reset(sender, request, user, authenticator, **kwargs) -> None:
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        record(Kind.RECOVERY_CODES_RENEWED, request=request, user=user)
