@@ -96,6 +96,8 @@ def server_env(**extra: str) -> dict[str, str]:
         CONN_MAX_AGE="60",
         EMAIL_URL="dummymail://",
         LOG_LEVEL="WARNING",
+        # The demo users sign in with their password only, as in `make run` (DESIGN's contract).
+        MFA_REQUIRED_ROLES="",
         # The demo documents seed_demo files, out of the checkout's media/.
         MEDIA_ROOT=str(Path(tempfile.gettempdir()) / "liaison-stress-media"),
     )
