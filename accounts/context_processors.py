@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .security import second_factor_required
+from .security import second_factor_passed, second_factor_required
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -11,6 +11,10 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_sections": []}
+    if second_factor_required(user) and not second_factor_passed(request):
+        # Until the second factor: no sections, no notification bell (its poll would be sent
+        # to enrolment and reload the page, with a new secret), only sign-out.
+        return {"nav_sections": [], "second_factor_required": True, "second_factor_pending": True}
     sections: list[tuple[str, str, str]] = []  # (label, url, url prefix that marks it active)
     # Everyone reads physicians: MSLs work them, liaisons look up referral sources.
     sections.append(("Physicians", reverse("physicians:list"), "/physicians/"))

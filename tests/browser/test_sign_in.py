@@ -1,0 +1,104 @@
+"""Sign-in flows in Chromium: enrolment and a TOTP code computed with pyotp, a recovery code, a
+password reset by email (locmem backend), and an invitation."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from .conftest import login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_out(page) -> None:
+    page.locator("nav .dropdown-toggle").last.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
+
+
+def test_enrolment_then_a_totp_code_then_a_recovery_code(page, nurse, settings):
+    settings.MFA_REQUIRED_ROLES = ["clinical_liaison", "manager", "admin"]
+    login(page, "nurse")
+    assert "/accounts/2fa/totp/activate/" in page.url
+    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    # Nothing else opens before enrolment.
+    page.goto("/patients/")
+    assert "/accounts/2fa/totp/activate/" in page.url
+    secret = page.get_by_label("Secret key, for manual entry").input_value()  # a new one each visit
+
+    page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    page.wait_for_url("**/recovery-codes/")
+    codes = page.get_by_role("list", name="Unused recovery codes").locator("li").all_inner_texts()
+    assert len(codes) == 10
+    page.get_by_role("link", name="I have saved them: continue").click()
+    page.wait_for_url("**/patients/")
+    sign_out(page)
+
+    login(page, "nurse")
+    assert "/accounts/2fa/authenticate/" in page.url
+    page.get_by_label("Code from your authenticator app, or a recovery code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/patients/")
+    sign_out(page)
+
+    login(page, "nurse")
+    page.get_by_label("Code from your authenticator app, or a recovery code").fill(codes[0])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/patients/")
+    sign_out(page)
+
+    login(page, "nurse")  # the same recovery code again
+    page.get_by_label("Code from your authenticator app, or a recovery code").fill(codes[0])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+    assert "/accounts/2fa/authenticate/" in page.url
+
+
+def test_a_forgotten_password_is_reset_by_email(page, msl):
+    msl.email = "msl@example.org"
+    msl.save()
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Forgot password?").click()
+    page.get_by_label("Email").fill("msl@example.org")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    link = re.search(r"https?://\S+/accounts/password/reset/\S+/", mail.outbox[-1].body).group(0)
+
+    page.goto(link)
+    page.locator("#id_new_password1").fill("A-new-password-42")
+    page.locator("#id_new_password2").fill("A-new-password-42")
+    page.get_by_role("button", name="Set the password").click()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+    login(page, "msl", "A-new-password-42")
+    assert page.url.endswith("/physicians/")
+
+
+def test_an_admin_invites_a_user_who_sets_a_password_and_signs_in(page, admin_user, msl_team):
+    login(page, admin_user.username)
+    page.goto("/accounts/users/")
+    page.get_by_role("link", name="Invite a user").click()
+    page.get_by_label("First name").fill("Ana")
+    page.get_by_label("Last name").fill("Lima")
+    page.get_by_label("Email address").fill("ana@example.org")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Role").select_option("msl")
+    page.get_by_label("Team").select_option(label=msl_team.name)
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_text("Invited, no password yet")).to_be_visible()
+    link = re.search(r"https?://\S+/accounts/invitation/\S+/", mail.outbox[-1].body).group(0)
+    sign_out(page)
+
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Welcome, Ana Lima")).to_be_visible()
+    page.locator("#id_new_password1").fill("Ana-chooses-this-1")
+    page.locator("#id_new_password2").fill("Ana-chooses-this-1")
+    page.get_by_role("button", name="Set my password").click()
+    page.wait_for_url("**/accounts/login/")
+    login(page, "ana", "Ana-chooses-this-1")
+    assert page.url.endswith("/physicians/")
