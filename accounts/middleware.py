@@ -10,6 +10,7 @@ from django.shortcuts import redirect, resolve_url
 from django.utils.http import urlencode
 
 from . import security
+from .services import FIELD_ROLES
 
 # Requests that a page makes by itself (the notification bell's poll) are not the user being
 # active: they must not keep an abandoned session alive.
@@ -85,3 +86,31 @@ class SecondFactorMiddleware:
         if request.method == "GET":
             url = f"{url}?{urlencode({'next': request.get_full_path()})}"
         return redirect(url)
+
+
+class AccessAssignedMiddleware:
+    """An MSL or clinical liaison with no team yet (a user created by single sign-on whose claims
+    gave none) reaches only the "waiting for access" page and sign-out until an administrator
+    or a manager assigns one. Managers without teams see `/` say the same (accounts.views.home);
+    checking their teams here would cost a query on every request."""
+
+    OPEN = frozenset({"home", "logout", "account_logout", "healthz"}) | SecondFactorMiddleware.OPEN
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.team_id or user.role not in FIELD_ROLES or user.is_superuser:
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN:
+            return None
+        if request.htmx:
+            response = HttpResponse(status=403)
+            response["HX-Redirect"] = resolve_url("home")
+            return response
+        return redirect("home")

@@ -20,8 +20,10 @@ from .models import SecurityEvent, User
 Kind = SecurityEvent.Kind
 
 # Set in a session that passed a second factor (at sign-in, at enrolment, or asserted by the
-# identity provider): SecondFactorMiddleware lets it through without a query.
-SECOND_FACTOR_SESSION_KEY = "_second_factor_at"
+# identity provider), as [user id, time]: SecondFactorMiddleware lets it through without a query.
+# The user id binds it to whom it was given for: a flag left in a session whose sign-in never
+# finished counts for nobody else.
+SECOND_FACTOR_SESSION_KEY = "_second_factor"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -64,19 +66,28 @@ def has_second_factor(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-def mark_second_factor_passed(request: HttpRequest) -> None:
-    request.session[SECOND_FACTOR_SESSION_KEY] = time.time()
+def mark_second_factor_passed(request: HttpRequest, user: User) -> None:
+    request.session[SECOND_FACTOR_SESSION_KEY] = [user.pk, time.time()]
+
+
+def second_factor_passed_at(request: HttpRequest, user: User) -> float | None:
+    """When this session passed `user`'s second factor, or None."""
+    value = request.session.get(SECOND_FACTOR_SESSION_KEY)
+    if isinstance(value, list) and len(value) == 2 and value[0] == user.pk:
+        return value[1]
+    return None
 
 
 def second_factor_passed(request: HttpRequest) -> bool:
-    return SECOND_FACTOR_SESSION_KEY in request.session
+    return second_factor_passed_at(request, request.user) is not None
 
 
 # --- receivers ------------------------------------------------------------------------------------
 
 
 def on_signed_in(sender, request, user, **kwargs) -> None:
-    record(Kind.SIGNED_IN, request=request, user=user)
+    sso = getattr(request, "signed_in_by_sso", False)
+    record(Kind.SSO_SIGNED_IN if sso else Kind.SIGNED_IN, request=request, user=user)
 
 
 def on_signed_out(sender, request, user, **kwargs) -> None:
@@ -105,7 +116,18 @@ def on_second_factor_failed(sender, request, user, authenticator=None, **kwargs)
 
 
 def on_second_factor_used(sender, request, user, authenticator=None, **kwargs) -> None:
-    mark_second_factor_passed(request)
+    mark_second_factor_passed(request, user)
+
+
+def on_allauth_signed_in(sender, request, user, sociallogin=None, **kwargs) -> None:
+    """A single sign-on whose provider asserted a second factor (`amr`) counts as one here."""
+    from . import oidc
+
+    if sociallogin is None:
+        return
+    request.session[oidc.SESSION_KEY] = True  # sign-out signs out at the provider too
+    if oidc.asserted_second_factor(sociallogin):
+        mark_second_factor_passed(request, user)
 
 
 def on_authenticator_added(sender, request, user, authenticator, **kwargs) -> None:

@@ -1,12 +1,11 @@
 from allauth.account.views import reauthenticate
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import lookups, views
+from . import lookups, oidc, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -29,6 +28,10 @@ urlpatterns = [
     # The second factor: django-allauth's mfa pages (enrolment, the code at sign-in, recovery codes).
     path("2fa/totp/activate/", views.EnrolAuthenticatorView.as_view(), name="mfa_activate_totp"),
     path("2fa/", include("allauth.mfa.urls")),
+    # Single sign-on (accounts.oidc): allauth's OpenID Connect views, the ID token's signature checked.
+    path("oidc/<str:provider_id>/login/", oidc.login, name="openid_connect_login"),
+    path("oidc/<str:provider_id>/login/callback/", oidc.callback, name="openid_connect_callback"),
+    path("social/", include("allauth.socialaccount.urls")),
     path("lookups/msls/", lookups.MSLS.as_view(), name="lookup_msls"),
     path("lookups/all-msls/", lookups.ALL_MSLS.as_view(), name="lookup_all_msls"),
     path("lookups/liaisons/", lookups.LIAISONS.as_view(), name="lookup_liaisons"),
@@ -37,7 +40,7 @@ urlpatterns = [
 # The names allauth's pages and flows reverse, on this project's own views.
 urlpatterns += [
     path("login/", views.LoginView.as_view(), name="account_login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="account_logout"),
+    path("logout/", views.LogoutView.as_view(), name="account_logout"),
     path("password/", views.PasswordChangeView.as_view(), name="account_change_password"),
     path("password/reset/", views.PasswordResetView.as_view(), name="account_reset_password"),
     path("reauthenticate/", reauthenticate, name="account_reauthenticate"),

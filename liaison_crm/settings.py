@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "outreach",
     "physicians",
@@ -119,6 +121,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.AccessAssignedMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "liaison_crm.middleware.DatabaseUnavailableMiddleware",
     # Axes must come last so it sees the outcome of authentication.
@@ -288,6 +291,54 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+# --- Single sign-on: OpenID Connect (allauth's openid_connect provider) -----------------------
+# The identity provider is found by discovery from OIDC_ISSUER; the authorization code flow runs
+# with PKCE, and the ID token's signature, issuer and audience are checked (accounts.oidc).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_NAME = env.str("OIDC_NAME", default="single sign-on")  # the login page's "Sign in with <name>"
+# Users are matched by verified email; one with no account is created only when this is on.
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+# Role and team from a claim: OIDC_ROLE_CLAIM names it, OIDC_ROLE_MAP maps its values, as JSON:
+# {"crm-msl-east": {"role": "msl", "team": "MA East"}, ...}. No match: an admin assigns them.
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="")
+OIDC_ROLE_MAP = env.json("OIDC_ROLE_MAP", default={})
+OIDC_PROVIDER_ID = "sso"
+
+
+def oidc_providers(issuer: str, client_id: str, secret: str, name: str) -> dict:
+    """SOCIALACCOUNT_PROVIDERS for one OpenID Connect provider (none when no issuer is set)."""
+    if not issuer:
+        return {}
+    app = {
+        "provider_id": OIDC_PROVIDER_ID,
+        "name": name,
+        "client_id": client_id,
+        "secret": secret,
+        "settings": {"server_url": issuer, "oauth_pkce_enabled": True},
+    }
+    return {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [app]}}
+
+
+def allow_form_action(policy: dict, url: str) -> dict:
+    """The Content Security Policy with `url`'s origin allowed as a form's destination: the sign-in
+    and sign-out forms post here and are redirected to the identity provider, which form-action
+    governs too."""
+    parts = urlsplit(url)
+    directives = {**policy["DIRECTIVES"]}
+    directives["form-action"] = [*directives["form-action"], f"{parts.scheme}://{parts.netloc}"]
+    return {**policy, "DIRECTIVES": directives}
+
+
+SOCIALACCOUNT_PROVIDERS = oidc_providers(OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_NAME)
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # accounts.adapters matches by verified email itself
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = True
+
 # Sessions keep their own last activity (IdleTimeoutMiddleware); allauth tracking it would
 # write a row on every request.
 USERSESSIONS_TRACK_ACTIVITY = False
@@ -326,6 +377,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if OIDC_ISSUER:
+    CONTENT_SECURITY_POLICY = allow_form_action(CONTENT_SECURITY_POLICY, OIDC_ISSUER)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,7 @@ themselves (profile), the administration of users (users), the security log (sec
 from .auth import (
     InvitationAcceptView,
     LoginView,
+    LogoutView,
     PasswordChangeView,
     PasswordResetCompleteView,
     PasswordResetConfirmView,
@@ -20,6 +21,7 @@ __all__ = [
     "EnrolAuthenticatorView",
     "InvitationAcceptView",
     "LoginView",
+    "LogoutView",
     "PasswordChangeView",
     "PasswordResetCompleteView",
     "PasswordResetConfirmView",

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django_ratelimit.core import is_ratelimited
 
-from .. import services
+from .. import oidc, services
 from ..forms import LoginForm, StyledPasswordChangeForm, StyledPasswordResetForm, StyledSetPasswordForm
 from ..models import SecurityEvent, User
 from ..security import client_ip, record
@@ -44,10 +44,28 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        name = oidc.configured_name()
+        if name:
+            context["sso"] = {"name": name, "provider_id": settings.OIDC_PROVIDER_ID}
+        return context
+
     def form_valid(self, form):
         """The password was right: allauth asks for the second factor if the user has one (the
         session is not signed in until then), and signs in."""
         return perform_login(self.request, form.get_user(), redirect_url=self.get_success_url())
+
+
+class LogoutView(auth_views.LogoutView):
+    """Signing out of a session opened by single sign-on signs out at the identity provider too
+    (OpenID Connect RP-Initiated Logout), which then sends the browser back to the login page."""
+
+    def post(self, request, *args, **kwargs):
+        by_sso = request.session.get(oidc.SESSION_KEY, False)
+        response = super().post(request, *args, **kwargs)
+        url = oidc.end_session_url(request) if by_sso else None
+        return redirect(url) if url else response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -99,5 +99,5 @@ class EnrolAuthenticatorView(ActivateTOTPView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        mark_second_factor_passed(self.request)
+        mark_second_factor_passed(self.request, self.request.user)
         return response

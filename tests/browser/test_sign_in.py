@@ -1,5 +1,6 @@
 """Sign-in flows in Chromium: enrolment and a TOTP code computed with pyotp, a recovery code, a
-password reset by email (locmem backend), and an invitation."""
+password reset by email (locmem backend), an invitation, and single sign-on against the local
+OpenID Connect provider (tests/oidc_provider)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pyotp
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
+
+from liaison_crm.settings import allow_form_action, oidc_providers
+from tests.oidc_provider import harness
 
 from .conftest import login
 
@@ -102,3 +106,44 @@ def test_an_admin_invites_a_user_who_sets_a_password_and_signs_in(page, admin_us
     page.wait_for_url("**/accounts/login/")
     login(page, "ana", "Ana-chooses-this-1")
     assert page.url.endswith("/physicians/")
+
+
+@pytest.fixture(scope="module")
+def provider(live_server, tmp_path_factory):
+    users = {
+        "rosa": {"password": "idp-password-1", "claims": {"email": "rosa@hospital.example", "email_verified": True}}
+    }
+    running = harness.start(
+        tmp_path_factory.mktemp("idp"),
+        redirect_uris=[f"{live_server.url}/accounts/oidc/sso/login/callback/"],
+        users=users,
+        after_logout=[f"{live_server.url}/accounts/login/"],
+    )
+    yield running
+    running.stop()
+
+
+def test_single_sign_on_against_the_local_provider(page, provider, settings, msl):
+    settings.SOCIALACCOUNT_PROVIDERS = oidc_providers(
+        provider.issuer, harness.CLIENT_ID, harness.CLIENT_SECRET, "Hospital SSO"
+    )
+    settings.CONTENT_SECURITY_POLICY = allow_form_action(settings.CONTENT_SECURITY_POLICY, provider.issuer)
+    msl.email = "rosa@hospital.example"
+    msl.save()
+    page.goto("/accounts/login/")
+    page.get_by_role("button", name="Sign in with Hospital SSO").click()
+    page.wait_for_url(f"{provider.url}/login/**")
+    page.get_by_label("IdP username").fill("rosa")
+    page.get_by_label("IdP password").fill("idp-password-1")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/physicians/")
+    expect(page.get_by_text(msl.get_full_name()).first).to_be_visible()
+
+    # Sign out here, and at the provider: it asks, then sends the browser back to the login page.
+    page.locator("nav .dropdown-toggle").last.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{provider.issuer}/logout/**")
+    page.get_by_role("button", name="Logout").click()
+    page.wait_for_url("**/accounts/login/")
+    page.goto("/physicians/")
+    assert "/accounts/login/" in page.url
