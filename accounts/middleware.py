@@ -59,6 +59,7 @@ class SecondFactorMiddleware:
             "mfa_view_recovery_codes",
             "mfa_download_recovery_codes",
             "mfa_reauthenticate",
+            "mfa_reauthenticate_webauthn",
             "mfa_authenticate",
             "healthz",
         }

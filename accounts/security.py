@@ -63,7 +63,9 @@ def second_factor_required(user: User) -> bool:
 
 
 def has_second_factor(user: User) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    """An authenticator app or a security key (recovery codes only back them up)."""
+    kinds = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+    return Authenticator.objects.filter(user=user, type__in=kinds).exists()
 
 
 def mark_second_factor_passed(request: HttpRequest, user: User) -> None:
@@ -130,14 +132,20 @@ def on_allauth_signed_in(sender, request, user, sociallogin=None, **kwargs) -> N
         mark_second_factor_passed(request, user)
 
 
+LABELS = {
+    Authenticator.Type.TOTP: "authenticator app",
+    Authenticator.Type.WEBAUTHN: "security key or passkey",
+    Authenticator.Type.RECOVERY_CODES: "recovery codes",
+}
+
+
 def on_authenticator_added(sender, request, user, authenticator, **kwargs) -> None:
-    if authenticator.type == Authenticator.Type.TOTP:
-        record(Kind.SECOND_FACTOR_ENROLLED, request=request, user=user, detail="authenticator app")
+    if authenticator.type != Authenticator.Type.RECOVERY_CODES:
+        record(Kind.SECOND_FACTOR_ENROLLED, request=request, user=user, detail=LABELS[authenticator.type])
 
 
 def on_authenticator_removed(sender, request, user, authenticator, **kwargs) -> None:
-    label = "authenticator app" if authenticator.type == Authenticator.Type.TOTP else "recovery codes"
-    record(Kind.SECOND_FACTOR_REMOVED, request=request, user=user, detail=label)
+    record(Kind.SECOND_FACTOR_REMOVED, request=request, user=user, detail=LABELS.get(authenticator.type, ""))
 
 
 def on_authenticator_reset(sender, request, user, authenticator, **kwargs) -> None:

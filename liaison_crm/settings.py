@@ -279,7 +279,12 @@ PASSWORD_RESET_RATE_PER_CLIENT = env.str("PASSWORD_RESET_RATE_PER_CLIENT", defau
 # Roles that must sign in with a second factor; empty turns the requirement off (demos, outside
 # checks). `make run` sets it empty for the demo users (Makefile).
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["clinical_liaison", "manager", "admin"])
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys and security keys (WebAuthn) confirm a sign-in as a code does; they are added from the
+# second-factor page once the authenticator app is on (the requirement enrols the app).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False  # the password comes first, always
+# WebAuthn needs HTTPS, except on localhost: allow plain HTTP there while developing.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Liaison CRM")
 MFA_RECOVERY_CODE_COUNT = 10
 MFA_FORMS = {

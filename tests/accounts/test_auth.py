@@ -194,3 +194,12 @@ def test_an_inactive_user_s_session_signs_nobody_in(client, msl):
     client.force_login(msl)
     User.objects.filter(pk=msl.pk).update(is_active=False)
     assert client.get("/physicians/").status_code == 302  # to the login page
+
+
+def test_an_msl_with_no_team_reaches_only_the_waiting_page(client):
+    client.force_login(UserFactory(role=User.Role.MSL, team=None))
+    response = client.get("/physicians/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    htmx = client.get("/physicians/", HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 403 and htmx["HX-Redirect"] == "/"
+    assert client.post(reverse("logout")).status_code == 302

@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
-from tests.factories import UserFactory
+from tests.factories import TeamFactory, UserFactory
 
 NEW_PASSWORD = "Correct-horse-battery-7"
 
 
 @pytest.fixture
 def person(db):
-    user = UserFactory(username="rosa", email="rosa@example.org")
+    user = UserFactory(username="rosa", email="rosa@example.org", team=TeamFactory())
     user.set_password("old-password-123")
     user.save()
     return user

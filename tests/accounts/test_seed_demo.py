@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
 from accounts.models import Team, User
@@ -26,6 +27,8 @@ def test_seed_demo_creates_the_contract_users_and_is_idempotent():
     led = set(users["manager"].managed_teams.all())
     assert {users[n].team for n in ("msl", "msl2", "nurse", "nurse2")} <= led
     assert users["admin"].is_superuser and users["admin"].is_staff
+    # DESIGN's contract: no demo user is enrolled in a second factor.
+    assert not Authenticator.objects.exists()
 
 
 def test_seed_demo_if_empty_leaves_an_existing_database_alone():

@@ -147,3 +147,33 @@ def test_single_sign_on_against_the_local_provider(page, provider, settings, msl
     page.wait_for_url("**/accounts/login/")
     page.goto("/physicians/")
     assert "/accounts/login/" in page.url
+
+
+def test_a_passkey_confirms_the_sign_in(page, msl):
+    """Chromium's virtual authenticator (DevTools' WebAuthn domain) stands in for the device."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+               "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}  # fmt: skip
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+
+    login(page, "msl")
+    page.goto("/accounts/2fa/totp/activate/")
+    secret = page.get_by_label("Secret key, for manual entry").input_value()
+    page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    page.wait_for_url("**/recovery-codes/")
+    page.goto("/accounts/2fa/")
+    page.get_by_role("link", name="Add").click()
+    page.wait_for_url("**/webauthn/add/")
+    page.get_by_label("Name").fill("Work laptop")
+    page.get_by_role("button", name="Add").click()
+    page.wait_for_url("**/accounts/2fa/**")
+    page.goto("/accounts/2fa/webauthn/")
+    expect(page.get_by_role("cell", name="Work laptop")).to_be_visible()
+    sign_out(page)
+
+    login(page, "msl")
+    assert "/accounts/2fa/authenticate/" in page.url
+    page.get_by_role("button", name="Use a security key or passkey").click()
+    page.wait_for_url("**/physicians/")

@@ -331,6 +331,7 @@ def test_every_post_endpoint_has_its_fields_found(world):
         "invitation_accept",
         "mfa_authenticate",
         "mfa_reauthenticate",
+        "mfa_reauthenticate_webauthn",
         "mfa_generate_recovery_codes",
         "session_end",
         "user_action",

@@ -142,6 +142,12 @@ EXPECTED: dict[str, Row] = {
     "mfa_view_recovery_codes": Row(get=every(HIDDEN)),
     "mfa_download_recovery_codes": Row(get=every(HIDDEN)),
     "mfa_generate_recovery_codes": Row(get=SIGNED_IN, post=every(OK)),
+    # Security keys: one's own (the world's key is the colleague's, so everyone else gets 404).
+    "mfa_list_webauthn": Row(get=SIGNED_IN, post=GET_ONLY),
+    "mfa_add_webauthn": Row(get=SIGNED_IN, post=every(OK)),
+    "mfa_reauthenticate_webauthn": Row(get=every(302), post=every(302)),
+    "mfa_edit_webauthn": Row(get=every(HIDDEN), post=every(HIDDEN), kwargs=lambda w: {"pk": w.colleague_key.pk}),
+    "mfa_remove_webauthn": Row(get=every(HIDDEN), post=every(HIDDEN), kwargs=lambda w: {"pk": w.colleague_key.pk}),
     "mfa_authenticate": Row(get=every(302, anonymous=302), post=every(302, anonymous=302)),
     "mfa_reauthenticate": Row(get=every(302), post=every(302)),
     # Single sign-on: not configured in the world, so the provider's views are 404 for everyone.

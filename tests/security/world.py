@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -143,5 +144,9 @@ def build_world() -> World:
         uploads=[samples.upload("response.pdf", samples.pdf())],
         kind="inquiry_response",
         inquiry=world.inquiry,
+    )
+    # The colleague's security key: nobody else's page may show, rename or remove it.
+    world.objects["colleague_key"] = Authenticator.objects.create(
+        user=world.colleague, type=Authenticator.Type.WEBAUTHN, data={"name": "Colleague's key", "credential": {}}
     )
     return world
