@@ -44,74 +44,78 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-class SecondFactorMiddleware:
+class GateMiddleware:
+    """Holds a signed-in user at one page (and the pages in OPEN, sign-out among them) while
+    `holds(request)` says so: a page is redirected there, an htmx request told to go (HX-Redirect)."""
+
+    OPEN: frozenset[str] = frozenset({"logout", "account_logout", "healthz"})
+    HTMX_STATUS = 403
+    KEEPS_NEXT = True  # the page asked for, to come back to when released
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def holds(self, request: HttpRequest) -> bool:
+        raise NotImplementedError
+
+    def target(self, request: HttpRequest) -> str:
+        raise NotImplementedError
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or not self.holds(request):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN:
+            return None
+        url = resolve_url(self.target(request))
+        if request.htmx:
+            response = HttpResponse(status=self.HTMX_STATUS)
+            response["HX-Redirect"] = url
+            return response
+        if self.KEEPS_NEXT and request.method == "GET":
+            url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+        return redirect(url)
+
+
+class SecondFactorMiddleware(GateMiddleware):
     """A user whose role is in MFA_REQUIRED_ROLES reaches no page until this session passed a
     second factor: one without an authenticator is sent to enrolment (the QR code and the secret
     as text), one with an authenticator but a session that never used it (signed in before the
     requirement, or by an administrator's hand) to confirm a code. Sign-out and the second-factor
     pages themselves stay open. A session that passed costs nothing: a flag in the session."""
 
-    OPEN = frozenset(
-        {
-            "logout",
-            "account_logout",
-            "mfa_activate_totp",
-            "mfa_view_recovery_codes",
-            "mfa_download_recovery_codes",
-            "mfa_reauthenticate",
-            "mfa_reauthenticate_webauthn",
-            "mfa_authenticate",
-            "healthz",
-        }
-    )
+    OPEN = GateMiddleware.OPEN | {
+        "mfa_activate_totp",
+        "mfa_view_recovery_codes",
+        "mfa_download_recovery_codes",
+        "mfa_reauthenticate",
+        "mfa_reauthenticate_webauthn",
+        "mfa_authenticate",
+    }
+    HTMX_STATUS = 401
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def holds(self, request: HttpRequest) -> bool:
+        return security.second_factor_required(request.user) and not security.second_factor_passed(request)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        user = request.user
-        if not security.second_factor_required(user) or security.second_factor_passed(request):
-            return None
-        match = request.resolver_match
-        if match is not None and match.url_name in self.OPEN:
-            return None
-        target = "mfa_reauthenticate" if security.has_second_factor(user) else "mfa_activate_totp"
-        url = resolve_url(target)
-        if request.htmx:
-            response = HttpResponse(status=401)
-            response["HX-Redirect"] = url
-            return response
-        if request.method == "GET":
-            url = f"{url}?{urlencode({'next': request.get_full_path()})}"
-        return redirect(url)
+    def target(self, request: HttpRequest) -> str:
+        return "mfa_reauthenticate" if security.has_second_factor(request.user) else "mfa_activate_totp"
 
 
-class AccessAssignedMiddleware:
+class AccessAssignedMiddleware(GateMiddleware):
     """An MSL or clinical liaison with no team yet (a user created by single sign-on whose claims
     gave none) reaches only the "waiting for access" page and sign-out until an administrator
     or a manager assigns one. Managers without teams see `/` say the same (accounts.views.home);
     checking their teams here would cost a query on every request."""
 
-    OPEN = frozenset({"home", "logout", "account_logout", "healthz"}) | SecondFactorMiddleware.OPEN
+    OPEN = SecondFactorMiddleware.OPEN | {"home"}
+    KEEPS_NEXT = False
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+    def holds(self, request: HttpRequest) -> bool:
         user = request.user
-        if not user.is_authenticated or user.team_id or user.role not in FIELD_ROLES or user.is_superuser:
-            return None
-        match = request.resolver_match
-        if match is not None and match.url_name in self.OPEN:
-            return None
-        if request.htmx:
-            response = HttpResponse(status=403)
-            response["HX-Redirect"] = resolve_url("home")
-            return response
-        return redirect("home")
+        return not user.team_id and user.role in FIELD_ROLES and not user.is_superuser
+
+    def target(self, request: HttpRequest) -> str:
+        return "home"
