@@ -182,3 +182,8 @@ def test_a_user_with_a_second_factor_is_asked_for_it_even_when_not_required(enro
     nurse, _, _ = enrolled
     client = Client()
     assert sign_in(client, nurse)["Location"] == reverse("mfa_authenticate")
+
+
+def test_the_admin_site_signs_in_through_the_same_page(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/admin/"
