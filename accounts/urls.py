@@ -24,7 +24,7 @@ urlpatterns = [
         name="user_action",
     ),
     path("security-log/", views.security_log, name="security_log"),
-    path("security-log/export/", views.security_log_export, name="security_log_export"),
+    path("security-log/export.csv", views.security_log_export, name="security_log_export"),
     # The second factor: django-allauth's mfa pages (enrolment, the code at sign-in, recovery codes).
     path("2fa/totp/activate/", views.EnrolAuthenticatorView.as_view(), name="mfa_activate_totp"),
     path("2fa/", include("allauth.mfa.urls")),

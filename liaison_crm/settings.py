@@ -8,6 +8,7 @@ naming the variable, so a typo never silently turns a security setting off.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -25,9 +26,15 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def _raw(name: str) -> str | None:
+    # Not env.str(): django-environ answers an empty value with the default, and an empty
+    # MFA_REQUIRED_ROLES must mean "nobody" (DESIGN's contract).
+    return os.environ.get(name)
+
+
 def env_bool(name: str, default: bool) -> bool:
     """A boolean that is neither true nor false is a configuration error, not False."""
-    raw = env.str(name, default=None)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -49,7 +56,8 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = env.str(name, default=None)
+    """Comma-separated; set but empty is the empty list."""
+    raw = _raw(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]

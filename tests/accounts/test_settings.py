@@ -126,3 +126,19 @@ def test_collectstatic_succeeds_under_production_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("vendor/htmx/htmx.min.*.js"))
+
+
+@pytest.mark.parametrize(
+    ("value", "roles"),
+    [(None, ["clinical_liaison", "manager", "admin"]), ("", []), ("manager, admin", ["manager", "admin"])],
+)
+def test_mfa_required_roles_empty_turns_the_requirement_off(value, roles):
+    code = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='liaison_crm.settings';django.setup();"
+        "from django.conf import settings as s;print(','.join(s.MFA_REQUIRED_ROLES))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MFA_REQUIRED_ROLES"}
+    if value is not None:
+        env["MFA_REQUIRED_ROLES"] = value
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ",".join(roles)

@@ -29,7 +29,9 @@ TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING = {"serious", "critical"}
 # Not pages: downloads, feeds, JSON, sign-out, Django's own admin (not ours to restyle).
-SKIP = re.compile(r"(\.csv|\.ics)$|^/accounts/logout/|^/admin/|^/static/|/lookups/|/calendar/feed/")
+SKIP = re.compile(
+    r"(\.csv|\.ics|/recovery-codes/download/)$|^/accounts/logout/|^/admin/|^/static/|/lookups/|/calendar/feed/"
+)
 MAX_PAGES = 150  # per role: a crawl that finds more kinds of page than that has run away
 
 
