@@ -13,8 +13,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 
-from . import oidc
-from .models import SecurityEvent, Team, User
+from . import oidc, services
+from .models import SecurityEvent, User
 from .security import has_second_factor, record, second_factor_passed_at
 
 
@@ -87,37 +87,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 sociallogin.connect(request, user)
         if user is not None and not user.is_active:
             raise refuse(request, "Your account is deactivated.", user=user)
-        if user is not None and user.pk:
-            apply_claims(user, values)
+        mapped = oidc.mapped_role_and_team(values)
+        if user is not None and user.pk and mapped:
+            services.assign_from_identity_provider(user=user, role=mapped[0], team=mapped[1])
         request.signed_in_by_sso = True  # accounts.security.on_signed_in logs it as such
 
     def populate_user(self, request: HttpRequest, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
         values = oidc.claims(sociallogin)
         user.username = user.username or values.get("preferred_username") or ""
-        user.role, user.team = User.Role.MSL, None  # until the claim or an admin says otherwise
-        mapped = oidc.mapped_role_and_team(values)
-        if mapped:
-            user.role = mapped[0]
-            user.team = Team.objects.filter(name=mapped[1]).first()
+        # Until the claim or an admin says otherwise: an MSL with no team, who waits for access.
+        user.role, user.team = oidc.mapped_role_and_team(values) or (User.Role.MSL, None)
         return user
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
         detail = str(exception) if exception else str(error or "unknown error")
         raise refuse(request, f"The sign-in could not be verified ({detail}).", status=400)
-
-
-def apply_claims(user, values: dict) -> None:
-    """Role and team from OIDC_ROLE_CLAIM on every sign-in, when the claim maps to them."""
-    mapped = oidc.mapped_role_and_team(values)
-    if not mapped:
-        return
-    role, team = mapped[0], Team.objects.filter(name=mapped[1]).first()
-    if (user.role, user.team_id) != (role, team.pk if team else None):
-        before = f"{user.get_role_display()}, {user.team or 'no team'}"
-        user.role, user.team = role, team
-        user.save(update_fields=["role", "team"])
-        record(
-            SecurityEvent.Kind.USER_CHANGED, user=user,
-            detail=f"from the identity provider's {settings.OIDC_ROLE_CLAIM}: {before} → {user.get_role_display()}, {team or 'no team'}",
-        )  # fmt: skip

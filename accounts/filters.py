@@ -6,6 +6,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Q, QuerySet
 
 from liaison_crm.dates import day_start
@@ -47,7 +48,8 @@ class UserFilter(django_filters.FilterSet):
             return qs.filter(is_active=True)
         if value == "inactive":
             return qs.filter(is_active=False)
-        return qs.filter(password__startswith="!", last_login__isnull=True)
+        # User.awaits_first_password, in SQL: an unusable password (Django's "!" prefix), never signed in.
+        return qs.filter(password__startswith=UNUSABLE_PASSWORD_PREFIX, last_login__isnull=True)
 
 
 class SecurityEventFilter(django_filters.FilterSet):

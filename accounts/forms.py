@@ -16,15 +16,7 @@ from django.contrib.auth.forms import (
 from django.core.exceptions import ValidationError
 
 from .models import NotificationPreferences, User
-
-
-class LoginForm(AuthenticationForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "username"})
-        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+from .services import assignable_roles, assignable_teams
 
 
 class CrispyMixin:
@@ -34,6 +26,13 @@ class CrispyMixin:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class LoginForm(CrispyMixin, AuthenticationForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "username"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
 class StyledPasswordChangeForm(CrispyMixin, PasswordChangeForm):
@@ -54,9 +53,15 @@ def _locked_out(user) -> bool:
     return settings.AXES_ENABLED and AxesProxyHandler.is_locked(context.request, {"username": user.username})
 
 
-class LockoutAwareCodeMixin:
-    """A second-factor code form that refuses while django-axes has the account locked: the wrong
-    codes that locked it counted as failed sign-ins (accounts.security.on_second_factor_failed)."""
+class LockoutAwareCodeMixin(CrispyMixin):
+    """A second-factor code form (at sign-in, or to confirm a change) that refuses while
+    django-axes has the account locked: the wrong codes that locked it counted as failed sign-ins
+    (accounts.security.on_second_factor_failed)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = "Code from your authenticator app, or a recovery code"
+        self.fields["code"].widget.attrs.update({"autofocus": True})
 
     def clean_code(self):
         if _locked_out(self.user):
@@ -66,20 +71,12 @@ class LockoutAwareCodeMixin:
         return super().clean_code()
 
 
-class SecondFactorForm(LockoutAwareCodeMixin, CrispyMixin, AuthenticateForm):
+class SecondFactorForm(LockoutAwareCodeMixin, AuthenticateForm):
     """The code asked after the password: from the authenticator app, or one recovery code."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["code"].label = "Code from your authenticator app, or a recovery code"
-        self.fields["code"].widget.attrs.update({"autofocus": True, "inputmode": "text"})
 
-
-class SecondFactorReauthenticateForm(LockoutAwareCodeMixin, CrispyMixin, ReauthenticateForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["code"].label = "Code from your authenticator app, or a recovery code"
-        self.fields["code"].widget.attrs.update({"autofocus": True})
+class SecondFactorReauthenticateForm(LockoutAwareCodeMixin, ReauthenticateForm):
+    """The same code, asked again before a second factor is changed."""
 
 
 class EnrolAuthenticatorForm(CrispyMixin, ActivateTOTPForm):
@@ -112,8 +109,6 @@ class UserFormMixin(CrispyMixin):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        from .services import assignable_roles, assignable_teams
-
         self.fields["role"].choices = assignable_roles(actor)
         self.fields["team"].queryset = assignable_teams(actor)
         self.fields["team"].required = not actor.is_admin_role

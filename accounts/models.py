@@ -68,6 +68,11 @@ class User(AbstractUser):
         return f"{name}, {self.credentials}" if self.credentials else name
 
     @property
+    def awaits_first_password(self) -> bool:
+        """Invited, and the invitation's link not used yet (accounts.services.invite_user)."""
+        return not self.has_usable_password() and self.last_login is None
+
+    @property
     def is_msl(self) -> bool:
         return self.role == self.Role.MSL
 

@@ -24,6 +24,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from .models import Team
+
 
 class SignatureCheckingAdapter(OpenIDConnectOAuth2Adapter):
     def _decode_id_token(self, app: SocialApp, id_token: str) -> dict:
@@ -108,13 +110,14 @@ def asserted_second_factor(sociallogin: SocialLogin) -> bool:
     return "mfa" in (amr if isinstance(amr, list) else [amr])
 
 
-def mapped_role_and_team(values: dict) -> tuple[str, str] | None:
-    """(role, team name) of the first value of OIDC_ROLE_CLAIM that OIDC_ROLE_MAP knows."""
+def mapped_role_and_team(values: dict) -> tuple[str, Team | None] | None:
+    """(role, team) of the first value of OIDC_ROLE_CLAIM that OIDC_ROLE_MAP knows; the team is
+    None when the map names none, or one that does not exist."""
     if not settings.OIDC_ROLE_CLAIM:
         return None
     raw = values.get(settings.OIDC_ROLE_CLAIM)
     for value in raw if isinstance(raw, list) else [raw]:
         mapping = settings.OIDC_ROLE_MAP.get(str(value)) if value is not None else None
         if mapping:
-            return mapping["role"], mapping.get("team", "")
+            return mapping["role"], Team.objects.filter(name=mapping.get("team", "")).first()
     return None

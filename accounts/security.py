@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
@@ -62,10 +63,13 @@ def second_factor_required(user: User) -> bool:
     return user.is_authenticated and user.role in settings.MFA_REQUIRED_ROLES
 
 
+# What counts as a second factor: an authenticator app or a security key (recovery codes only
+# back them up).
+SECOND_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
 def has_second_factor(user: User) -> bool:
-    """An authenticator app or a security key (recovery codes only back them up)."""
-    kinds = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
-    return Authenticator.objects.filter(user=user, type__in=kinds).exists()
+    return is_mfa_enabled(user, SECOND_FACTOR_TYPES)
 
 
 def mark_second_factor_passed(request: HttpRequest, user: User) -> None:

@@ -190,6 +190,19 @@ def reset_second_factor(*, request: HttpRequest, by: User, user: User) -> None:
     )  # fmt: skip
 
 
+def assign_from_identity_provider(*, user: User, role: str, team: Team | None) -> None:
+    """Role and team as the identity provider's OIDC_ROLE_CLAIM maps them, at a single sign-on;
+    a change is logged with what it was."""
+    if (user.role, user.team_id) == (role, team.pk if team else None):
+        return
+    before = f"{user.get_role_display()}, {user.team or 'no team'}"
+    user.role, user.team = role, team
+    user.save(update_fields=["role", "team"])
+    after = f"{user.get_role_display()}, {team or 'no team'}"
+    detail = f"from the identity provider's {settings.OIDC_ROLE_CLAIM}: {before} → {after}"
+    record(SecurityEvent.Kind.USER_CHANGED, user=user, detail=detail)
+
+
 def end_user_sessions(*, request: HttpRequest, by: User, user: User) -> int:
     _check_administers(by, user)
     ended = end_sessions(user, keep=request.session.session_key if user.pk == by.pk else None)

@@ -285,7 +285,7 @@ PASSWORD_RESET_RATE_PER_CLIENT = env.str("PASSWORD_RESET_RATE_PER_CLIENT", defau
 
 # --- Second factor (django-allauth's mfa) ----------------------------------------------------
 # Roles that must sign in with a second factor; empty turns the requirement off (demos, outside
-# checks). `make run` sets it empty for the demo users (Makefile).
+# checks). `make run` sets it empty for the demo users (scripts/run-dev).
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["clinical_liaison", "manager", "admin"])
 # Passkeys and security keys (WebAuthn) confirm a sign-in as a code does; they are added from the
 # second-factor page once the authenticator app is on (the requirement enrols the app).

@@ -158,6 +158,6 @@ class InvitationAcceptView(PasswordResetConfirmView):
         return response
 
 
-def rate_limited(request: HttpRequest, exception=None) -> HttpResponse:
-    """django-ratelimit's answer (RATELIMIT_VIEW): the same for every address."""
+def rate_limited(request: HttpRequest) -> HttpResponse:
+    """The answer to a reset request over its limit: the same for every address."""
     return render(request, "accounts/rate_limited.html", {"title": "Too many requests"}, status=429)

@@ -18,6 +18,7 @@ from ..filters import UserFilter
 from ..forms import EditUserForm, InviteUserForm
 from ..models import SecurityEvent
 from ..roles import manager_required
+from ..security import SECOND_FACTOR_TYPES
 from .profile import session_rows
 
 ACTIONS = {
@@ -30,9 +31,8 @@ ACTIONS = {
 
 
 def _with_second_factor(qs):
-    return qs.annotate(
-        has_second_factor=Exists(Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP))
-    )
+    second_factors = Authenticator.objects.filter(user=OuterRef("pk"), type__in=SECOND_FACTOR_TYPES)
+    return qs.annotate(has_second_factor=Exists(second_factors))
 
 
 @manager_required
@@ -78,7 +78,6 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "sessions": session_rows(user),
         "events": events,
-        "invited": not user.has_usable_password() and user.last_login is None,
     }
     return render(request, "accounts/user_detail.html", context, status=422 if form.errors else 200)
 

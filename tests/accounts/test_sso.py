@@ -199,3 +199,15 @@ def test_a_second_factor_the_provider_asserts_is_enough(client, provider, kim, s
     settings.MFA_REQUIRED_ROLES = ["clinical_liaison"]
     sso(client, provider, "nurse_mfa")
     assert client.get(reverse("patients:worklist")).status_code == 200
+
+
+def test_an_existing_users_role_and_team_follow_the_claim_at_each_sign_in(client, provider, db):
+    east = TeamFactory(name="MA East", kind=Team.Kind.MEDICAL_AFFAIRS)
+    hire = UserFactory(email="new.hire@hospital.example", role=User.Role.CLINICAL_LIAISON, team=TeamFactory())
+    sso(client, provider, "stranger")
+    hire.refresh_from_db()
+    assert (hire.role, hire.team) == (User.Role.MSL, east)
+    event = SecurityEvent.objects.get(user=hire, kind=SecurityEvent.Kind.USER_CHANGED)
+    assert (
+        "from the identity provider's crm_role" in event.detail and "Medical Science Liaison, MA East" in event.detail
+    )
