@@ -1,3 +1,5 @@
+import datetime as dt
+
 from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from allauth.mfa.totp.forms import ActivateTOTPForm
@@ -14,8 +16,9 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from .models import NotificationPreferences, User
+from .models import ApiToken, NotificationPreferences, User
 from .services import assignable_roles, assignable_teams
 
 
@@ -84,6 +87,25 @@ class EnrolAuthenticatorForm(CrispyMixin, ActivateTOTPForm):
         super().__init__(*args, **kwargs)
         self.fields["code"].label = "The 6-digit code your app shows now"
         self.fields["code"].widget.attrs.update({"autofocus": True, "inputmode": "numeric"})
+
+
+def _default_token_expiry():
+    return timezone.localdate() + dt.timedelta(days=90)
+
+
+class ApiTokenForm(CrispyMixin, forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, such as “Warehouse export”.")
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, widget=forms.RadioSelect)
+    expires_on = forms.DateField(
+        label="Expires on",
+        initial=_default_token_expiry,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The token stops working at the end of this day.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout("name", InlineRadios("scope"), "expires_on")
 
 
 class NotificationPreferencesForm(forms.ModelForm):

@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import urlencode
 
@@ -16,6 +16,7 @@ from .services import FIELD_ROLES
 # active: they must not keep an abandoned session alive.
 BACKGROUND_HEADER = "HTTP_X_BACKGROUND_POLL"
 SESSION_KEY = "_last_activity"
+API_PREFIX = "/api/"
 # The last activity is written at most this often: a session write on every page was a database
 # UPDATE per request. A user may be signed out up to this much earlier than the full timeout.
 TOUCH_SECONDS = 60
@@ -33,6 +34,8 @@ class IdleTimeoutMiddleware:
             last = request.session.get(SESSION_KEY)
             if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
                 logout(request)
+                if request.path.startswith(API_PREFIX):
+                    return JsonResponse({"detail": "The session ended after a period of inactivity."}, status=401)
                 if request.htmx:
                     response = HttpResponse(status=401)
                     response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
@@ -51,6 +54,7 @@ class GateMiddleware:
     OPEN: frozenset[str] = frozenset({"logout", "account_logout", "healthz"})
     HTMX_STATUS = 403
     KEEPS_NEXT = True  # the page asked for, to come back to when released
+    API_REASON = ""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,6 +75,9 @@ class GateMiddleware:
         if match is not None and match.url_name in self.OPEN:
             return None
         url = resolve_url(self.target(request))
+        if request.path.startswith(API_PREFIX):
+            # The API (with the browser session) answers, not redirects: its scripts read JSON.
+            return JsonResponse({"detail": self.API_REASON, "next": url}, status=403)
         if request.htmx:
             response = HttpResponse(status=self.HTMX_STATUS)
             response["HX-Redirect"] = url
@@ -96,6 +103,7 @@ class SecondFactorMiddleware(GateMiddleware):
         "mfa_authenticate",
     }
     HTMX_STATUS = 401
+    API_REASON = "This session has not passed the second factor yet."
 
     def holds(self, request: HttpRequest) -> bool:
         return security.second_factor_required(request.user) and not security.second_factor_passed(request)
@@ -112,6 +120,7 @@ class AccessAssignedMiddleware(GateMiddleware):
 
     OPEN = SecondFactorMiddleware.OPEN | {"home"}
     KEEPS_NEXT = False
+    API_REASON = "Your account has no team yet: an administrator or a manager assigns one."
 
     def holds(self, request: HttpRequest) -> bool:
         user = request.user

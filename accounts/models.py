@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 
@@ -218,6 +222,8 @@ class SecurityEvent(models.Model):
         USER_CHANGED = "user_changed", "User changed"
         USER_DEACTIVATED = "user_deactivated", "User deactivated"
         USER_REACTIVATED = "user_reactivated", "User reactivated"
+        API_TOKEN_CREATED = "api_token_created", "API token created"
+        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -239,3 +245,57 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.username} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self, now=None) -> ApiTokenQuerySet:
+        """Neither revoked nor expired (the owner's being active is checked on use)."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class ApiToken(models.Model):
+    """A personal API token (liaison_crm.api): a name, a scope and an expiry, chosen by its owner on
+    /accounts/api-tokens/. Only a SHA-256 digest of the secret is stored; the secret is shown once,
+    when it is made. The secrets are 256 random bits, so a plain digest (as GitHub's tokens) is
+    enough: there is nothing to guess, and a lookup by digest is one indexed query."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the secret, to tell tokens apart in lists and logs.
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="api_token_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day it works (it expires at the following midnight)."""
+        return timezone.localtime(self.expires_at - dt.timedelta(microseconds=1)).date()
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import NotificationPreferences, SecurityEvent, Team, User
-from .security import record
+from .models import ApiToken, NotificationPreferences, SecurityEvent, Team, User
+from .security import record, second_factor_required
 from .tokens import invitation_token_generator
 
 
@@ -170,9 +174,13 @@ def set_active(*, request: HttpRequest, by: User, user: User, active: bool) -> N
     user.save(update_fields=["is_active"])
     if not active:
         ended = end_sessions(user)
+        # The API refuses an inactive user's tokens on every request as well; revoking them
+        # means a reactivation does not bring old secrets back to life.
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
         record(
-            SecurityEvent.Kind.USER_DEACTIVATED, request=request, user=user, actor=by, detail=f"{ended} sessions ended"
-        )
+            SecurityEvent.Kind.USER_DEACTIVATED, request=request, user=user, actor=by,
+            detail=f"{ended} sessions ended, {revoked} API tokens revoked",
+        )  # fmt: skip
     else:
         record(SecurityEvent.Kind.USER_REACTIVATED, request=request, user=user, actor=by)
 
@@ -208,3 +216,53 @@ def end_user_sessions(*, request: HttpRequest, by: User, user: User) -> int:
     ended = end_sessions(user, keep=request.session.session_key if user.pk == by.pk else None)
     record(SecurityEvent.Kind.SESSION_ENDED, request=request, user=user, actor=by, detail=f"{ended} sessions ended")
     return ended
+
+
+# --- personal API tokens ----------------------------------------------------------------------
+
+TOKEN_PREFIX = "lcrm_"
+
+
+def tokens_allowed(user: User) -> bool:
+    """A role that must sign in with a second factor may have and use API tokens only while
+    API_TOKENS_FOR_MFA_ROLES is on: a token is a way in without the second factor."""
+    return settings.API_TOKENS_FOR_MFA_ROLES or not second_factor_required(user)
+
+
+def create_api_token(
+    *, request: HttpRequest | None, user: User, name: str, scope: str, expires_on: dt.date
+) -> tuple[ApiToken, str]:
+    """A new token of `user`'s own, valid to the end of `expires_on` (at most API_TOKEN_MAX_DAYS
+    ahead). Returns the token and its secret: the secret is not stored, so it is shown once."""
+    if not tokens_allowed(user):
+        raise PermissionDenied("Your role signs in with a second factor, and API tokens are turned off for it.")
+    today = timezone.localdate()
+    if expires_on < today:
+        raise ValidationError({"expires_on": "The expiry date cannot be in the past."})
+    if expires_on > today + dt.timedelta(days=settings.API_TOKEN_MAX_DAYS):
+        raise ValidationError({"expires_on": f"A token can last at most {settings.API_TOKEN_MAX_DAYS} days."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    end_of_day = dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time.min)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        scope=scope,
+        digest=ApiToken.digest_of(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        expires_at=timezone.make_aware(end_of_day),
+    )
+    token.full_clean()
+    token.save()
+    record(
+        SecurityEvent.Kind.API_TOKEN_CREATED, request=request, user=user,
+        detail=f"{token.name} ({token.get_scope_display().lower()}, until {expires_on:%Y-%m-%d})",
+    )  # fmt: skip
+    return token, secret
+
+
+def revoke_api_token(*, request: HttpRequest | None, token: ApiToken, by: User) -> None:
+    """Revoke one of `by`'s own tokens; a second call changes nothing."""
+    if token.user_id != by.pk:
+        raise PermissionDenied("You can revoke only your own tokens.")
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        record(SecurityEvent.Kind.API_TOKEN_REVOKED, request=request, user=by, detail=token.name)

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
     "auditlog",
     "axes",
     "allauth",
@@ -361,6 +363,59 @@ USERSESSIONS_TRACK_ACTIVITY = False
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_COOKIE_AGE = env_int("SESSION_MAX_AGE_HOURS", 12) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- REST API (/api/v1/, Django REST framework; liaison_crm/api/) ---------------------------
+REST_FRAMEWORK = {
+    # The browser session (with CSRF) for the pages' own scripts; personal tokens for the rest.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "liaison_crm.api.permissions.TokenScope",
+        "liaison_crm.api.permissions.RoleSees",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "liaison_crm.api.throttling.TokenRateThrottle",
+        "liaison_crm.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "liaison_crm.api.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "liaison_crm.api.exceptions.exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per minute, counted in the cache (Redis when REDIS_URL is set): per token, per signed-in
+# user whichever way they came (token or session).
+API_THROTTLE_RATES = {
+    "token": env.str("API_THROTTLE_TOKEN", default="600/min"),
+    "user": env.str("API_THROTTLE_USER", default="1200/min"),
+}
+# Personal API tokens for the roles that must sign in with a second factor (a token skips it).
+API_TOKENS_FOR_MFA_ROLES = env_bool("API_TOKENS_FOR_MFA_ROLES", True)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Liaison CRM API",
+    "DESCRIPTION": (
+        "The records a user sees in Liaison CRM, with the writes their role may make. Authenticate "
+        "with a personal token (`Authorization: Bearer <token>`, made on /accounts/api-tokens/) or "
+        "the browser session with its CSRF token."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every resource and field: for signed-in users, as every page is.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from static/vendor/swagger-ui (npm swagger-ui-dist), no CDN; the split view's
+    # script is a file too, so the page keeps the CSP without inline scripts.
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
+}
 
 # --- Security (production) -------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

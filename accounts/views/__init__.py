@@ -1,6 +1,7 @@
 """Account pages. One module a subject: signing in and passwords (auth), what a user sets for
 themselves (profile), the administration of users (users), the security log (security_log)."""
 
+from .api_tokens import api_token_revoke, api_tokens
 from .auth import (
     InvitationAcceptView,
     LoginView,
@@ -27,6 +28,8 @@ __all__ = [
     "PasswordResetConfirmView",
     "PasswordResetDoneView",
     "PasswordResetView",
+    "api_token_revoke",
+    "api_tokens",
     "home",
     "notification_settings",
     "rate_limited",

@@ -28,9 +28,10 @@ ROLES = ["msl", "msl2", "nurse", "nurse2", "manager", "admin"]
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING = {"serious", "critical"}
-# Not pages: downloads, feeds, JSON, sign-out, Django's own admin (not ours to restyle).
+# Not pages: downloads, feeds, JSON, sign-out, Django's own admin and the API's Swagger UI (not ours
+# to restyle; test_api_docs.py checks that the latter works under the CSP).
 SKIP = re.compile(
-    r"(\.csv|\.ics|/recovery-codes/download/)$|^/accounts/logout/|^/admin/|^/static/|/lookups/|/calendar/feed/"
+    r"(\.csv|\.ics|/recovery-codes/download/)$|^/accounts/logout/|^/admin/|^/api/|^/static/|/lookups/|/calendar/feed/"
 )
 MAX_PAGES = 150  # per role: a crawl that finds more kinds of page than that has run away
 
