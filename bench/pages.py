@@ -154,6 +154,11 @@ PAGES: tuple[Page, ...] = (
         ),
     ),
     Page("worklist_manager", "Case worklist (manager)", "/patients/", "manager", "list", admin="/admin/patients/case/"),
+    # The REST API (issue 19): a first page of each busiest list, with the browser session.
+    Page("api_physicians", "API: physicians", "/api/v1/physicians/", "msl", "list"),
+    Page("api_interactions", "API: interactions", "/api/v1/interactions/", "msl", "list"),
+    Page("api_cases", "API: cases", "/api/v1/cases/", "nurse", "list"),
+    Page("api_follow_ups", "API: follow-ups", "/api/v1/follow-ups/", "msl", "list"),
     Page("case", "Case page", "/patients/cases/{case_id}/", "nurse", "detail"),
     # The same page for a case with 20 documents (bench/load.py files them): one query more, at any number.
     Page("case_documents", "Case page with 20 documents", "/patients/cases/{documents_case_id}/", "nurse", "detail"),

@@ -381,7 +381,7 @@ REST_FRAMEWORK = {
         "liaison_crm.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_PAGINATION_CLASS": "liaison_crm.api.pagination.CursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["liaison_crm.api.filters.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -415,6 +415,24 @@ SPECTACULAR_SETTINGS = {
     # script is a file too, so the page keeps the CSP without inline scripts.
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
+    # Choice sets that share a field name across apps (status, kind, channel) get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionChannelEnum": "physicians.choices.Channel",
+        "InsightStatusEnum": "physicians.choices.InsightStatus",
+        "InquiryStatusEnum": "physicians.choices.InquiryStatus",
+        "ProductStatusEnum": "physicians.choices.ProductStatus",
+        "TrialStatusEnum": "physicians.choices.TrialStatus",
+        "SiteStatusEnum": "physicians.choices.SiteStatus",
+        "InstitutionKindEnum": "physicians.choices.InstitutionKind",
+        "PhysicianConsentStatusEnum": "physicians.choices.ConsentStatus",
+        "FollowUpStatusEnum": "outreach.models.FollowUpStatus",
+        "NotificationKindEnum": "outreach.models.Notification.Kind",
+        "CaseStageEnum": "patients.choices.Stage",
+        "PatientConsentKindEnum": "patients.choices.ConsentKind",
+        "PatientConsentStatusEnum": "patients.choices.ConsentStatus",
+        "CommunicationChannelEnum": "patients.choices.CommChannel",
+        "DocumentKindEnum": "documents.choices.DocumentKind",
+    },
 }
 
 # --- Security (production) -------------------------------------------------------------------

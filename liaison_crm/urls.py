@@ -20,6 +20,7 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("documents/", include("documents.urls")),
     path("research/", include("research.urls")),
+    path("api/v1/", include("liaison_crm.api.urls")),
     # One way in: the admin's own login would take a password without the second factor.
     path(
         "admin/login/",

@@ -54,6 +54,11 @@ def in_state(qs: QuerySet, state: str, b: Bounds) -> QuerySet:
 
 def follow_ups_for(user, *, q: str = "", owner_id: int | None = None, team_id: int | None = None) -> QuerySet:
     qs = FollowUp.objects.visible_to(user).select_related("owner", "physician")
+    return narrow(qs, q=q, owner_id=owner_id, team_id=team_id)
+
+
+def narrow(qs: QuerySet, *, q: str = "", owner_id: int | None = None, team_id: int | None = None) -> QuerySet:
+    """The follow-ups list's search and its person and team filters (the page and the API)."""
     if q:
         qs = qs.filter(title__icontains=q)
     if owner_id:

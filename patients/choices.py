@@ -116,3 +116,4 @@ class AccessKind(models.TextChoices):
     ADMIN = "admin", "Django admin"
     DOCUMENT = "document", "Document (download, preview or thumbnail)"
     RESEARCH = "research", "Trial participation"
+    API = "api", "API"

@@ -72,18 +72,24 @@ def physician_scope(user, params: QueryDict) -> str:
     return scope if scope in SCOPES else default_scope(user)
 
 
+def scope_physicians(qs: QuerySet, user, scope: str) -> QuerySet:
+    """The list's `?scope=`: "mine" (owned by the user), "team" (owned by their teams' MSLs), "all"."""
+    if scope == "mine":
+        return qs.filter(owner=user)
+    if scope == "team":
+        teams = user.scope_team_ids
+        if teams is not None:
+            return qs.filter(owner__team_id__in=teams)
+    return qs
+
+
 def physicians_for(user, params: QueryDict, request=None) -> tuple[QuerySet, PhysicianFilter, str, str]:
     """The physician list as filtered, scoped and sorted: (queryset, filterset, scope, sort).
     Each row has `last_contact_at`, the viewer's teams' last contact (contact_team_ids)."""
     qs = Physician.objects.visible_to(user).with_last_contact(contact_team_ids(user))
     qs = qs.select_related("institution", "owner")
     scope = physician_scope(user, params)
-    if scope == "mine":
-        qs = qs.filter(owner=user)
-    elif scope == "team":
-        teams = user.scope_team_ids
-        if teams is not None:
-            qs = qs.filter(owner__team_id__in=teams)
+    qs = scope_physicians(qs, user, scope)
     filterset = PhysicianFilter(params, queryset=qs, request=request)
     qs, sort = apply_sort(filterset.qs, params.get("sort"), PHYSICIAN_SORTS, "last_name", PHYSICIAN_SORT_COLUMNS)
     return qs, filterset, scope, sort

@@ -359,9 +359,10 @@ def record_inquiry(
 def update_inquiry(*, inquiry: MedicalInquiry, by, **fields: Any) -> MedicalInquiry:
     if inquiry.status != InquiryStatus.OPEN:
         raise ValidationError("Only an open inquiry can be edited.")
-    clock_moved = any(
-        name in ("priority", "received_at") and getattr(inquiry, name) != value for name, value in fields.items()
-    )
+    # Compared with the stored row, not `inquiry`: the edit page's ModelForm (and the API's) has
+    # already set the new values on it while validating.
+    stored = MedicalInquiry.objects.filter(pk=inquiry.pk).values("priority", "received_at").first() or {}
+    clock_moved = any(name in stored and stored[name] != value for name, value in fields.items())
     for name, value in fields.items():
         setattr(inquiry, name, value)
     # The service level follows the priority and the date received; any other edit keeps the due

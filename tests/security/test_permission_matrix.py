@@ -27,10 +27,12 @@ OK = 200
 FORBIDDEN = 403
 HIDDEN = 404
 NOT_ALLOWED = 405
+UNAUTHENTICATED = 401  # the API answers a request without credentials, it does not redirect
 # A write endpoint that the role may use, hit with an empty body: the form re-renders with
-# errors (200/422), or a service refuses it (400/409), or the action succeeds and redirects.
+# errors (200/422), or a service refuses it (400/409), or the action succeeds (a redirect, or the
+# API's 200/201).
 WRITE = "write"
-WRITE_STATUSES = {200, 302, 400, 409, 422}
+WRITE_STATUSES = {200, 201, 302, 400, 409, 422}
 
 
 def every(status, **overrides) -> dict[str, object]:
@@ -38,6 +40,11 @@ def every(status, **overrides) -> dict[str, object]:
     table["anonymous"] = LOGIN
     table.update(overrides)
     return table
+
+
+def api(table: dict[str, object]) -> dict[str, object]:
+    """The same table for an API route: signed out is a 401 there."""
+    return {**table, "anonymous": UNAUTHENTICATED}
 
 
 @dataclass
@@ -94,6 +101,58 @@ TEAM_USER = every(OK, msl=FORBIDDEN, msl_other=FORBIDDEN, nurse=FORBIDDEN, nurse
 TEAM_USER_WRITE = {**TEAM_USER, "manager": WRITE, "admin": WRITE}
 ADMINS_ONLY = every(FORBIDDEN, admin=OK)
 ADMINS_GET_ONLY = every(FORBIDDEN, admin=NOT_ALLOWED)
+
+
+# The API's tables (signed out, a 401; a role's refusal before the method is looked at).
+MEDICAL_GET_ONLY = every(NOT_ALLOWED, nurse=FORBIDDEN, nurse_other=FORBIDDEN)
+CASE_UPLOAD = {**CASE_WRITE, **dict.fromkeys(("nurse", "manager", "admin"), 415)}  # a file, not JSON
+
+
+def api_case(name: str, get=PHI_GET_ONLY, post=CASE_WRITE, item: str | None = None) -> tuple[str, Row]:
+    def kwargs(w: World) -> dict:
+        return {"pk": w.case.pk, **({"item_pk": getattr(w, item).pk} if item else {})}
+
+    return f"api:case-{name}", Row(get=api(get), post=api(post), kwargs=kwargs)
+
+
+def api_medical(name: str, obj: str, get, post=MEDICAL_GET_ONLY) -> tuple[str, Row]:
+    return f"api:{name}", Row(get=api(get), post=api(post), kwargs=lambda w: {"pk": getattr(w, obj).pk})
+
+
+API_ROWS = dict(
+    [
+        *(api_case(action) for action in (
+            "accept", "admit", "assign", "cancel", "checklist", "communications", "consents", "coverages",
+            "decline", "discharge", "eligibility", "medications", "start-evaluation", "treatment-plan",
+        )),
+        api_case("detail", get=CASE_PAGE, post=PHI_GET_ONLY),
+        api_case("documents", get=CASE_PAGE, post=CASE_UPLOAD),
+        api_case("patient", post=PHI_GET_ONLY),
+        api_case("consent", post=PHI_GET_ONLY, item="consent"),
+        api_case("reconsent", item="consent"),
+        api_case("coverage", post=PHI_GET_ONLY, item="coverage"),
+        api_case("medication", post=PHI_GET_ONLY, item="medication"),
+        ("api:case-list", Row(get=api(PHI_SIDE), post=api(PHI_GET_ONLY))),
+        ("api:patient-list", Row(get=api(PHI_SIDE), post=api(PHI_GET_ONLY))),
+        ("api:patient-detail", Row(get=api(CASE_PAGE), post=api(PHI_GET_ONLY), kwargs=lambda w: {"pk": w.patient.pk})),
+        *((f"api:{name}-list", Row(get=api(SIGNED_IN), post=api(MEDICAL_WRITE))) for name in (
+            "physician", "institution", "trial", "site")),
+        *(api_medical(f"{name}-detail", name, SIGNED_IN, every(NOT_ALLOWED)) for name in (
+            "physician", "institution", "trial", "site")),
+        ("api:product-list", Row(get=api(MEDICAL_SIDE), post=api(MEDICAL_WRITE))),
+        api_medical("product-detail", "product", MEDICAL_SIDE),
+        *((f"api:{name}-list", Row(get=api(MEDICAL_SIDE), post=api(MSL_WRITE))) for name in (
+            "interaction", "insight", "inquiry")),
+        ("api:training-list", Row(get=api(MEDICAL_SIDE), post=api(MEDICAL_GET_ONLY))),
+        ("api:interaction-bulk", Row(get=api(MEDICAL_GET_ONLY), post=api(MSL_WRITE))),
+        *(api_medical(f"{name}-detail", name, MA_PAGE) for name in ("interaction", "insight", "inquiry", "training")),
+        api_medical("insight-transition", "insight", MEDICAL_GET_ONLY, every(
+            WRITE, msl=FORBIDDEN, msl_other=HIDDEN, nurse=FORBIDDEN, nurse_other=FORBIDDEN, manager_other=HIDDEN)),
+        api_medical("inquiry-answer", "inquiry", MEDICAL_GET_ONLY, MA_WRITE),
+        api_medical("inquiry-close", "inquiry", MEDICAL_GET_ONLY, MA_WRITE),
+        api_medical("site-advance", "site", every(NOT_ALLOWED), MEDICAL_WRITE),
+    ]
+)  # fmt: skip
 
 
 def BAD_LINK(w: World) -> dict:
@@ -158,6 +217,39 @@ EXPECTED: dict[str, Row] = {
     "socialaccount_signup": Row(get=every(302, anonymous=302), post=every(302, anonymous=302)),
     "socialaccount_connections": Row(get=SIGNED_IN, post=every(OK)),
     "usersessions_list": Row(get=SIGNED_IN, post=GET_ONLY),
+    "api_tokens": Row(get=SIGNED_IN, post=SIGNED_IN_WRITE),
+    "api_token_revoke": Row(
+        get=every(NOT_ALLOWED), post=every(HIDDEN), kwargs=lambda w: {"pk": w.objects["colleague_token"].pk}
+    ),
+    # The API: its root, schema and documentation (the resources are further down).
+    "api:api-root": Row(get=api(SIGNED_IN), post=api(every(NOT_ALLOWED))),
+    "api:schema": Row(get=api(SIGNED_IN), post=api(every(NOT_ALLOWED))),
+    "api:docs": Row(get=SIGNED_IN, post=every(NOT_ALLOWED)),
+    # The API's outreach and reports (the same people as the pages; signed out, a 401).
+    "api:follow-up-list": Row(get=api(SIGNED_IN), post=api(every(NOT_ALLOWED))),
+    "api:follow-up-detail": Row(
+        get=api(NURSE_FOLLOW_UP_FORM), post=api(every(NOT_ALLOWED)), kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
+    "api:follow-up-complete": Row(
+        get=api(every(NOT_ALLOWED)), post=api(MSL_FOLLOW_UP_WRITE), kwargs=lambda w: {"pk": w.msl_follow_up.pk}
+    ),
+    "api:follow-up-snooze": Row(
+        get=api(every(NOT_ALLOWED)), post=api(NURSE_FOLLOW_UP_WRITE), kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
+    "api:follow-up-reassign": Row(
+        get=api(every(NOT_ALLOWED)), post=api(NURSE_FOLLOW_UP_WRITE), kwargs=lambda w: {"pk": w.nurse_follow_up.pk}
+    ),
+    "api:notification-list": Row(get=api(SIGNED_IN), post=api(every(NOT_ALLOWED))),
+    "api:notification-detail": Row(
+        get=api(every(HIDDEN, msl=OK)), post=api(every(NOT_ALLOWED)), kwargs=lambda w: {"pk": w.notification.pk}
+    ),
+    "api:notification-read": Row(
+        get=api(every(NOT_ALLOWED)), post=api(every(HIDDEN, msl=WRITE)), kwargs=lambda w: {"pk": w.notification.pk}
+    ),
+    "api:notification-read-all": Row(get=api(every(NOT_ALLOWED)), post=api(every(WRITE))),
+    "api:reports": Row(get=api(SIGNED_IN), post=api(every(NOT_ALLOWED))),
+    "api:report": Row(get=api(PHI_SIDE), post=api(every(NOT_ALLOWED)), kwargs=lambda w: {"widget": "referral_funnel"}),
+    "api:not-found": Row(get=every(HIDDEN, anonymous=HIDDEN), kwargs=lambda w: {"rest": "nothing/here/"}),
     "session_end": Row(get=every(NOT_ALLOWED), post=every(302), kwargs=lambda w: {"pk": 0}),
     # User administration: administrators, and managers for the field staff of their teams.
     "users": Row(get=MANAGERS_ONLY, post=MANAGERS_GET_ONLY),
@@ -363,6 +455,7 @@ EXPECTED: dict[str, Row] = {
     "research:irb_approval": Row(get=MEDICAL_SIDE, post=MEDICAL_WRITE, kwargs=lambda w: {"pk": w.trial.pk}),
     "research:lookup_open_sites": Row(get=PHI_SIDE, post=every(NOT_ALLOWED)),
 }
+EXPECTED.update(API_ROWS)
 
 
 @pytest.mark.django_db
@@ -433,7 +526,12 @@ def test_permission_matrix():
                 continue
             for role in ROLES:
                 client = clients[role]
-                response = client.get(url) if method == "GET" else client.post(url, {})
+                if method == "GET":
+                    response = client.get(url)
+                elif url.startswith("/api/"):  # the API reads JSON
+                    response = client.post(url, {}, content_type="application/json")
+                else:
+                    response = client.post(url, {})
                 if not _status_matches(table[role], response):
                     failures.append(f"{method} {url} as {role}: expected {table[role]}, got {response.status_code}")
                 if name in ("logout", "account_logout") and method == "POST" and role != "anonymous":

@@ -9,6 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
 from accounts.models import Team, User
+from accounts.services import create_api_token
 from documents import services as document_services
 from outreach.models import CalendarFeed, Notification, OutreachEvent
 from patients.models import Consent, InsuranceCoverage, Medication
@@ -145,6 +146,11 @@ def build_world() -> World:
         kind="inquiry_response",
         inquiry=world.inquiry,
     )
+    # The colleague's API token: only its owner may revoke it.
+    world.objects["colleague_token"] = create_api_token(
+        request=None, user=world.colleague, name="Colleague's script", scope="read",
+        expires_on=timezone.localdate() + dt.timedelta(days=30),
+    )[0]  # fmt: skip
     # The colleague's security key: nobody else's page may show, rename or remove it.
     world.objects["colleague_key"] = Authenticator.objects.create(
         user=world.colleague, type=Authenticator.Type.WEBAUTHN, data={"name": "Colleague's key", "credential": {}}
