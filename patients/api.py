@@ -334,10 +334,9 @@ class PatientInput(serializers.Serializer):
     date_of_birth = serializers.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    # Checked as an email address, but a plain string in the schema: its default "" is no email.
-    email = serializers.CharField(
-        max_length=254, required=False, allow_blank=True, default="", validators=[EmailValidator()]
-    )
+    # Checked as an email address (validate_email), but a plain string in the schema: its default
+    # "" is no `format: email`.
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
     preferred_language = serializers.CharField(max_length=60, required=False, default="English")
     interpreter_needed = serializers.BooleanField(required=False, default=False)
@@ -345,6 +344,11 @@ class PatientInput(serializers.Serializer):
     emergency_contact_relationship = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     emergency_contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     version = serializers.IntegerField(**VERSION, help_text="The case's version: demographics are a case write.")
+
+    def validate_email(self, value: str) -> str:
+        if value:
+            EmailValidator()(value)
+        return value
 
 
 class AssignInput(serializers.Serializer):

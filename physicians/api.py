@@ -124,6 +124,9 @@ def form_serializer(form_class: type[forms.ModelForm]) -> type[serializers.Model
             )
         elif isinstance(field, models.TextField):
             extra_kwargs[name] = {"max_length": TEXT_MAX}
+        elif isinstance(field, models.EmailField):
+            # The form checks the address; here a string, since "" (its default) is no `format: email`.
+            declared[name] = serializers.CharField(max_length=field.max_length, required=False, allow_blank=True)
     meta = type("Meta", (), {"model": model, "fields": fields, "validators": [], "extra_kwargs": extra_kwargs})
     name = form_class.__name__.removesuffix("Form") + "Write"
     return type(name, (serializers.ModelSerializer,), {"Meta": meta, **declared})
