@@ -12,21 +12,16 @@ from rest_framework import filters, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from liaison_crm.api.forms import cleaned
 from liaison_crm.api.viewsets import ViewSet
 
 from . import selectors, services
 from .forms import FollowUpFilterForm, SnoozeForm
 from .lookups import assignee_label
 from .models import FollowUp, FollowUpStatus, Notification
-from .views import _can_filter_people
 
 # Ids are bigints: a larger number is a 400 from the serializer, never a database error.
 MAX_ID = 2**63 - 1
-
-
-def _form_errors(form) -> dict:
-    """A Django form's errors as DRF field errors (the form's own messages)."""
-    return {("non_field_errors" if name == "__all__" else name): list(errors) for name, errors in form.errors.items()}
 
 
 # --- Follow-ups ----------------------------------------------------------------------------------
@@ -114,10 +109,7 @@ class FollowUpFilter(filters.BaseFilterBackend):
         if getattr(view, "action", None) != "list":
             return queryset
         user = request.user
-        form = FollowUpFilterForm(request.query_params, user=user, people=_can_filter_people(user))
-        if not form.is_valid():
-            raise serializers.ValidationError(_form_errors(form))
-        data = form.cleaned_data
+        data = cleaned(FollowUpFilterForm(request.query_params, user=user, people=selectors.can_filter_people(user)))
         state = data.get("state") or ""
         if state and state not in selectors.STATE_LABELS:
             raise serializers.ValidationError({"state": [f"Pick one of: {', '.join(selectors.STATE_LABELS)}."]})
@@ -148,10 +140,7 @@ class SnoozeSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         # The page's own form decides what is a valid snooze (one rule, in outreach.forms).
         days, until = attrs.get("days"), attrs.get("until")
-        form = SnoozeForm({"days": str(days or ""), "until": until.isoformat() if until else ""})
-        if not form.is_valid():
-            raise serializers.ValidationError(_form_errors(form))
-        return form.cleaned_data
+        return cleaned(SnoozeForm({"days": str(days or ""), "until": until.isoformat() if until else ""}))
 
 
 class ReassignSerializer(serializers.Serializer):

@@ -77,3 +77,8 @@ def can_reassign(user) -> bool:
     """Whether `user` has anyone to hand a follow-up to besides one person (one query, two ids
     at most): the rows' Reassign menus are drawn only then."""
     return len(services.assignable_users(user).values_list("pk", flat=True)[:2]) > 1
+
+
+def can_filter_people(user) -> bool:
+    """Whether the follow-up list may be narrowed to a person or a team (the list's and the API's)."""
+    return user.is_manager or user.is_admin_role

@@ -33,10 +33,6 @@ def _int(value) -> int | None:
     return number if number is None or -(2**63) <= number < 2**63 else None
 
 
-def _can_filter_people(user) -> bool:
-    return user.is_manager or user.is_admin_role
-
-
 def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -50,7 +46,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    people = _can_filter_people(user)
+    people = selectors.can_filter_people(user)
     filters = FollowUpFilterForm(request.GET or None, user=user, people=people)
     filters.is_valid()
     chosen = getattr(filters, "cleaned_data", {})
@@ -114,7 +110,7 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def follow_up_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    people = _can_filter_people(user)
+    people = selectors.can_filter_people(user)
     form = QuickAddForm(request.POST, assignees=lookups.assignees(user) if people else None)
     if form.is_valid():
         owner = form.cleaned_data.get("owner") or user
@@ -144,7 +140,7 @@ def _row_response(request, follow_up: FollowUp, *, error: str = "", status: int 
     context = {
         "fu": follow_up,
         "can_reassign": selectors.can_reassign(request.user),
-        "people": _can_filter_people(request.user),
+        "people": selectors.can_filter_people(request.user),
         "now": timezone.now(),
         "row_error": error,
     }

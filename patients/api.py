@@ -15,7 +15,6 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -30,7 +29,12 @@ from documents import selectors as documents_selectors
 from documents import services as documents_services
 from documents.choices import DocumentKind
 from documents.models import Document
+from liaison_crm.api.exceptions import service_errors
+from liaison_crm.api.filters import FilterBackend
+from liaison_crm.api.forms import cleaned
 from liaison_crm.api.viewsets import ViewSet
+from outreach.api import FollowUpSerializer
+from outreach.models import FollowUp
 from physicians.models import Institution, Physician
 
 from . import audit, selectors, services
@@ -50,6 +54,7 @@ from .choices import (
     Stage,
 )
 from .filters import CaseFilter
+from .forms import FollowUpForm, ReferralForm
 from .models import (
     Case,
     CaseTransition,
@@ -313,6 +318,14 @@ class DischargeInput(TransitionInput):
 SERVICE_NAMES = {"decline_reason": "reason", "discharge_disposition": "disposition", "discharge_summary": "summary"}
 
 
+class FollowUpInput(serializers.Serializer):
+    """The case page's follow-up form (forms.FollowUpForm)."""
+
+    title = serializers.CharField(max_length=200)
+    due_at = serializers.DateTimeField()
+    notes = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
+
+
 class CaseDetailsInput(serializers.Serializer):
     """The case page's details form (forms.CaseDetailsForm)."""
 
@@ -326,7 +339,7 @@ class CaseDetailsInput(serializers.Serializer):
     version = serializers.IntegerField(**VERSION)
 
 
-class PatientInput(serializers.Serializer):
+class PatientDetailsInput(serializers.Serializer):
     """The patient's details as the case page edits them (forms.PatientForm: not the MRN)."""
 
     first_name = serializers.CharField(max_length=80)
@@ -343,12 +356,48 @@ class PatientInput(serializers.Serializer):
     emergency_contact_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     emergency_contact_relationship = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     emergency_contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(**VERSION, help_text="The case's version: demographics are a case write.")
 
     def validate_email(self, value: str) -> str:
         if value:
             EmailValidator()(value)
         return value
+
+
+class PatientInput(PatientDetailsInput):
+    version = serializers.IntegerField(**VERSION, help_text="The case's version: demographics are a case write.")
+
+
+class ReferralInput(PatientDetailsInput):
+    """A new referral (forms.ReferralForm): the patient's details, or `patient` (one on file of
+    your teams), and the case's. A likely duplicate is refused with `duplicates`: then name the
+    patient, set `use_mrn_patient` (the MRN's record of another team) or `confirm_new`."""
+
+    mrn = serializers.CharField(max_length=32)
+    program = serializers.CharField(max_length=120)
+    assigned_liaison = serializers.IntegerField(**ID, help_text="A clinical liaison of one of your teams.")
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.STANDARD)
+    reason = serializers.CharField(max_length=TEXT)
+    referral_physician = serializers.IntegerField(**ID, required=False, allow_null=True, default=None)
+    referral_institution = serializers.IntegerField(**ID, required=False, allow_null=True, default=None)
+    referral_source_other = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    referral_received_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    expected_admission_date = serializers.DateField(required=False, allow_null=True, default=None)
+    patient = serializers.IntegerField(**ID, required=False, allow_null=True, default=None)
+    use_mrn_patient = serializers.BooleanField(required=False, default=False)
+    confirm_new = serializers.BooleanField(required=False, default=False)
+
+
+class DuplicatesSerializer(serializers.Serializer):
+    patients = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Patients of your teams this referral may duplicate."
+    )
+    elsewhere = serializers.BooleanField(help_text="A likely duplicate, or the MRN, is on file in another team.")
+
+
+class ReferralRefusedSerializer(serializers.Serializer):
+    """A 400: the field errors, and for a likely duplicate what is on file."""
+
+    duplicates = DuplicatesSerializer(required=False)
 
 
 class AssignInput(serializers.Serializer):
@@ -474,7 +523,7 @@ def _patient_shown(patient: Patient) -> list[audit.Shown]:
 # --- cases ------------------------------------------------------------------------------------
 
 
-class CaseFilterBackend(DjangoFilterBackend):
+class CaseFilterBackend(FilterBackend):
     """The worklist's FilterSet, which takes the user for its defaults and its pickers."""
 
     def get_filterset_kwargs(self, request, queryset, view) -> dict:
@@ -530,6 +579,46 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return self._case_response(self.get_object())
+
+    @extend_schema(
+        summary="A new referral (a case, with its patient new or on file)",
+        request=ReferralInput,
+        responses={201: CaseDetailSerializer, 400: ReferralRefusedSerializer},
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        user = request.user
+        data = dict(self._input(ReferralInput))
+        data["use_patient"] = data.pop("patient")
+        data.setdefault("referral_received_at", timezone.now())
+        # The page's form: its pickers (the liaisons and referral sources this user may choose).
+        form = ReferralForm(data=data, user=user)
+        form_data = cleaned(form)
+        existing = services.referral_patient(
+            by=user, use_patient=form_data.get("use_patient"), use_mrn_patient=form_data.get("use_mrn_patient"),
+            mrn=form_data["mrn"],
+        )  # fmt: skip
+        try:
+            case = services.create_referral(
+                by=user,
+                case_fields=form.case_data(),
+                patient_fields=None if existing else form.patient_data(),
+                existing_patient=existing,
+                confirm_new=form_data.get("confirm_new", False),
+            )
+        except services.DuplicatePatientError as exc:
+            dupes = exc.duplicates
+            named = [p for p in (dupes.mrn_patient, *dupes.candidates) if p is not None]
+            if named:  # what the refusal names of patients on file is a PHI read, as on the page
+                audit.record_access(request, AccessKind.API, audit.patients_shown(named), model=Patient,
+                                    label=f"API: {len(named)} patients on file")  # fmt: skip
+            body = {
+                **service_errors(exc),
+                "duplicates": {"patients": [p.pk for p in named], "elsewhere": dupes.mrn_exists_elsewhere or dupes.elsewhere},
+            }  # fmt: skip
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        response = self._case_response(case)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
     # --- helpers ---
 
@@ -719,6 +808,20 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         case = self._to_change()
         services.log_communication(case=case, by=request.user, **self._input(CommunicationInput))
         return self._case_response(case)
+
+    @extend_schema(
+        summary="Add a follow-up on the case (owned by its liaison)",
+        request=FollowUpInput,
+        responses={201: FollowUpSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="follow-ups")
+    def follow_ups(self, request: Request, pk: str) -> Response:
+        case = self._to_change()
+        fields = cleaned(FollowUpForm(data=self._input(FollowUpInput)))
+        follow_up = services.add_case_follow_up(case=case, by=request.user, **fields)
+        follow_up = FollowUp.objects.select_related("owner", "physician").get(pk=follow_up.pk)
+        audit.record_access(request, AccessKind.API, audit.cases_shown([case]), instance=case)
+        return Response(FollowUpSerializer(follow_up, context=self.get_serializer_context()).data, status=201)
 
     # --- documents ---
 

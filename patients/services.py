@@ -163,6 +163,20 @@ class DuplicatePatientError(ValidationError):
         self.duplicates = duplicates
 
 
+def referral_patient(*, by, use_patient: int | None, use_mrn_patient: bool, mrn: str) -> Patient | None:
+    """The patient on file that a new referral joins, if the referral names one: `use_patient`, a
+    patient of `by`'s teams (any other id is refused), or, with `use_mrn_patient`, the record of
+    another team whose MRN this is (offered when the MRN is taken; the user sees nothing of it)."""
+    if use_patient:
+        existing = Patient.objects.visible_to(by).filter(pk=use_patient).first()
+        if existing is None:
+            raise ValidationError("That patient is not one of your team's patients.")
+        return existing
+    if use_mrn_patient:
+        return Patient.objects.filter(mrn__iexact=(mrn or "").strip()).first()
+    return None
+
+
 def find_duplicates(
     *, user, mrn: str, first_name: str, last_name: str, date_of_birth: dt.date | None, phone: str = ""
 ) -> Duplicates:

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
@@ -22,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.models import User
+from liaison_crm.api.forms import cleaned, form_errors
 from liaison_crm.api.viewsets import ViewSet
 
 from . import selectors, services
@@ -38,6 +40,8 @@ from .filters import (
     TrialFilter,
 )
 from .forms import (
+    AttendeeForm,
+    AttendeeFormSet,
     InlineInsightFormSet,
     InquiryAnswerForm,
     InquiryForm,
@@ -49,6 +53,7 @@ from .forms import (
     ProductForm,
     SiteForm,
     SiteStatusForm,
+    TrainingForm,
     TrialForm,
 )
 from .models import (
@@ -59,6 +64,7 @@ from .models import (
     MedicalInquiry,
     Physician,
     Product,
+    TrainingAttendee,
     TrainingSession,
     TrialSite,
 )
@@ -96,17 +102,6 @@ def form_data(validated: dict, start: models.Model | None = None, fields=None) -
     data = {k: _primitive(v) for k, v in forms.model_to_dict(start, fields=fields).items()} if start else {}
     data.update({k: _primitive(v) for k, v in validated.items()})
     return data
-
-
-def form_errors(form: forms.BaseForm) -> dict:
-    return {NON_FIELD if field == "__all__" else field: list(errors) for field, errors in form.errors.items()}
-
-
-def cleaned(form: forms.BaseForm) -> dict:
-    """The page's form run on the request: its cleaned data, or a 400 with its field errors."""
-    if not form.is_valid():
-        raise exceptions.ValidationError(form_errors(form))
-    return form.cleaned_data
 
 
 def form_serializer(form_class: type[forms.ModelForm]) -> type[serializers.ModelSerializer]:
@@ -725,9 +720,68 @@ class TrainingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_AttendeeFields = form_serializer(AttendeeForm)
+
+
+class TrainingAttendeeWriteSerializer(_AttendeeFields):
+    """A row of the attendee table (AttendeeForm's fields): without `id` it adds an attendee; with
+    the `id` of one of the session's, it changes that attendee (the fields sent) or removes it."""
+
+    id = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, help_text="An attendee of this session; omit to add one."
+    )
+    delete = serializers.BooleanField(required=False, default=False, help_text="Remove the attendee `id`.")
+
+    class Meta(_AttendeeFields.Meta):
+        fields = ["id", *_AttendeeFields.Meta.fields, "delete"]
+
+
+_TrainingFields = form_serializer(TrainingForm)
+
+
+class TrainingWriteSerializer(_TrainingFields):
+    held_on = serializers.DateField(required=False, help_text="Omit for today (on a create).")
+    attendees = serializers.ListField(
+        child=TrainingAttendeeWriteSerializer(),
+        required=False,
+        max_length=AttendeeFormSet.absolute_max,
+        help_text="Attendees to add, change or remove; those not named stay as they are.",
+    )
+
+    class Meta(_TrainingFields.Meta):
+        fields = [*_TrainingFields.Meta.fields, "attendees"]
+
+
+def _validate_attendees(rows: list[dict], training: TrainingSession | None) -> tuple[list[dict], list[int]]:
+    """Each row as the page's attendee table checks it (AttendeeForm, over the attendee's stored
+    values when it names one): the service's `attendees` and `remove_attendees`, or a 400."""
+    existing = {a.pk: a for a in training.attendees.all()} if training else {}
+    changes, removed, errors = [], [], {}
+    for index, row in enumerate(rows):
+        values = {k: v for k, v in row.items() if k not in ("id", "delete")}
+        pk = row.get("id")
+        if pk is not None and pk not in existing:
+            errors[index] = {"id": [f"This session has no attendee {pk}."]}
+        elif row.get("delete"):
+            if pk is None:
+                errors[index] = {"id": ["Name the attendee to remove by its id."]}
+            else:
+                removed.append(pk)
+        else:
+            start = existing[pk] if pk is not None else TrainingAttendee()
+            form = AttendeeForm(data=form_data(values, start, AttendeeForm._meta.fields))
+            if form.is_valid():
+                changes.append({**form.cleaned_data, "id": pk})
+            else:
+                errors[index] = form_errors(form)
+    if errors:
+        raise exceptions.ValidationError({"attendees": errors})
+    return changes, removed
+
+
 class TrainingViewSet(ListRetrieve):
-    """Sales-team training sessions with their attendees (read-only here: the page's form edits
-    the session and its attendee table together)."""
+    """Sales-team training sessions with their attendee table: MSLs record them (as the trainer);
+    the trainer or a manager of the team edits them."""
 
     model = TrainingSession
     role_sees = "sees_medical_affairs"
@@ -741,6 +795,40 @@ class TrainingViewSet(ListRetrieve):
             .defer(*User.unshown("trainer"))
             .prefetch_related(Prefetch("products", queryset=Product.objects.only("id")), "attendees")
         )
+
+    def _body(self, training: TrainingSession) -> dict:
+        return self.get_serializer(self.get_queryset().get(pk=training.pk)).data
+
+    def _validated(self, request: Request, training: TrainingSession | None) -> dict:
+        """The page's TrainingForm and attendee rows run on the request: the service's arguments."""
+        serializer = TrainingWriteSerializer(training, data=request.data, partial=training is not None)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        rows = data.pop("attendees", None)
+        # A new session starts as the page's form shows it: held today.
+        start = training or TrainingSession(held_on=timezone.localdate())
+        form = TrainingForm(data=form_data(data, start, TrainingForm._meta.fields), instance=training)
+        fields = dict(cleaned(form))
+        if rows is None and training is not None:
+            return fields  # attendees left as they are
+        changes, removed = _validate_attendees(rows or [], training)
+        return {**fields, "attendees": changes, **({"remove_attendees": removed} if training else {})}
+
+    @extend_schema(request=TrainingWriteSerializer, responses={201: TrainingSerializer})
+    def create(self, request: Request) -> Response:
+        """Record a session you held (MSLs), with its products and attendees."""
+        require(services.may_record_training(request.user), "Only an MSL (the trainer) records a training session.")
+        training = services.record_training(by=request.user, **self._validated(request, None))
+        return Response(self._body(training), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TrainingWriteSerializer, responses={200: TrainingSerializer})
+    def partial_update(self, request: Request, pk=None) -> Response:
+        training = self.get_object()
+        require(
+            services.may_edit_training(request.user, training), "Only the trainer or a manager may edit this session."
+        )
+        training = services.update_training(training=training, by=request.user, **self._validated(request, training))
+        return Response(self._body(training))
 
 
 # --- clinical trials and sites ------------------------------------------------------------------

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q, Subquery
 from django.urls import reverse
@@ -29,6 +29,8 @@ from .models import (
     MedicalInquiry,
     Physician,
     PhysicianTeamContact,
+    TrainingAttendee,
+    TrainingSession,
     TrialSite,
 )
 
@@ -421,6 +423,118 @@ def inquiry_follow_up(*, inquiry: MedicalInquiry, owner, days: int, title: str =
         inquiry=inquiry,
         created_by=owner,
     )
+
+
+# The columns of a training's attendee table, and the most rows it has (the page's formset's).
+ATTENDEE_FIELDS = ("name", "email", "region", "attended", "score_before", "score_after")
+ATTENDEES_MAX = 300
+
+
+def may_record_training(user) -> bool:
+    """The trainer records a session, and only an MSL trains the sales team."""
+    return user.is_msl
+
+
+def may_edit_training(user, training: TrainingSession) -> bool:
+    """The trainer, or a manager (or administrator) of the session's team."""
+    if training.trainer_id == user.pk:
+        return True
+    return (user.is_manager or user.is_admin_role) and user.sees_team(training.team_id)
+
+
+def _save_attendees(
+    training: TrainingSession, rows: Sequence[Mapping[str, Any]], remove: Iterable[int], existing: list
+) -> None:
+    """Add the rows without an `id`, change those with one, delete the `remove` ids: all of them
+    attendees of `training` (`existing`). Attendees not named stay as they are."""
+    by_pk = {attendee.pk: attendee for attendee in existing}
+    remove = set(remove)
+    strangers = sorted(pk for pk in remove | {row["id"] for row in rows if row.get("id")} if pk not in by_pk)
+    if strangers:
+        raise ValidationError({"attendees": f"Not attendees of this session: {', '.join(map(str, strangers))}."})
+    added = sum(1 for row in rows if not row.get("id"))
+    if len(by_pk) - len(remove) + added > ATTENDEES_MAX:
+        raise ValidationError({"attendees": f"A session has at most {ATTENDEES_MAX} attendees."})
+    new, changed = [], []
+    for index, row in enumerate(rows, start=1):
+        attendee = by_pk[row["id"]] if row.get("id") else TrainingAttendee(session=training)
+        values = {name: row[name] for name in ATTENDEE_FIELDS if name in row}
+        if attendee.pk and all(getattr(attendee, name) == value for name, value in values.items()):
+            continue  # an unchanged row is not written again
+        for name, value in values.items():
+            setattr(attendee, name, value)
+        try:
+            attendee.full_clean(exclude=["session"])
+        except ValidationError as exc:
+            raise ValidationError({"attendees": [f"Attendee {index}: {m}" for m in exc.messages]}) from exc
+        (changed if attendee.pk else new).append(attendee)
+    if remove:
+        TrainingAttendee.objects.filter(session=training, pk__in=remove).delete()
+    for attendee in changed:
+        attendee.save()
+    TrainingAttendee.objects.bulk_create(new)
+
+
+@transaction.atomic
+def record_training(
+    *,
+    by,
+    title: str,
+    held_on: dt.date,
+    products: Iterable = (),
+    topics: str = "",
+    materials_note: str = "",
+    attendees: Sequence[Mapping[str, Any]] = (),
+) -> TrainingSession:
+    """A sales-team training held by `by` (an MSL, its trainer) for their team, with its attendee
+    table (rows of ATTENDEE_FIELDS)."""
+    if not may_record_training(by):
+        raise PermissionDenied("Only an MSL (the trainer) records a training session.")
+    if not by.team_id:
+        raise ValidationError("You are not on a team yet: ask an administrator to add you to one.")
+    training = TrainingSession(
+        title=title, held_on=held_on, topics=topics, materials_note=materials_note, trainer=by, team_id=by.team_id
+    )
+    training.full_clean()
+    training.save()
+    products = list(products)
+    if products:
+        training.products.set(products)
+    _save_attendees(training, attendees, (), [])
+    return training
+
+
+@transaction.atomic
+def update_training(
+    *,
+    training: TrainingSession,
+    by,
+    title: str | None = None,
+    held_on: dt.date | None = None,
+    topics: str | None = None,
+    materials_note: str | None = None,
+    products: Iterable | None = None,
+    attendees: Sequence[Mapping[str, Any]] = (),
+    remove_attendees: Iterable[int] = (),
+) -> TrainingSession:
+    """Edit a session (None: unchanged). Its trainer and team stay: they are whoever recorded it.
+    `attendees` adds rows (without `id`) or changes them (with the `id` of one of its attendees);
+    `remove_attendees` deletes attendees by id."""
+    if not may_edit_training(by, training):
+        raise PermissionDenied("Only the trainer or a manager may edit this session.")
+    fields = {"title": title, "held_on": held_on, "topics": topics, "materials_note": materials_note}
+    for name, value in fields.items():
+        if value is not None:
+            setattr(training, name, value)
+    training.full_clean()
+    training.save()
+    if products is not None:
+        training.products.set(list(products))
+    remove_attendees = list(remove_attendees)
+    if attendees or remove_attendees:
+        existing = list(TrainingAttendee.objects.filter(session=training))
+        _save_attendees(training, attendees, remove_attendees, existing)
+    return training
 
 
 SITE_ORDER = [

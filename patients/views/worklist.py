@@ -110,16 +110,17 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     shown = None  # the existing patient the form names: only one the user may see
     if form.is_valid():
         data = form.cleaned_data
-        use_pk = data.get("use_patient")
-        if use_pk:
-            existing = Patient.objects.visible_to(user).filter(pk=use_pk).first()
-            if existing is None:
-                form.add_error(None, "That patient is not one of your team's patients.")
-            shown = existing
-        elif data.get("use_mrn_patient"):
-            # Offered when the MRN is taken by a patient of another team: the referral joins
-            # that record, of which the form shows nothing.
-            existing = Patient.objects.filter(mrn__iexact=data["mrn"].strip()).first()
+        try:
+            existing = services.referral_patient(
+                by=user,
+                use_patient=data.get("use_patient"),
+                use_mrn_patient=data.get("use_mrn_patient"),
+                mrn=data["mrn"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        if data.get("use_patient"):
+            shown = existing  # a patient of another team's record (use_mrn_patient) is never shown
         if not form.errors:
             try:
                 case = services.create_referral(

@@ -101,6 +101,7 @@ class _Context:
     [
         (ValidationError({"when": ["Not in the future."]}), 400, {"when": ["Not in the future."]}),
         (ValidationError("Closed follow-ups cannot be snoozed."), 400, {"non_field_errors": ["Closed follow-ups cannot be snoozed."]}),
+        (ValidationError({"__all__": ["Not both."], "when": ["Too late."]}), 400, {"non_field_errors": ["Not both."], "when": ["Too late."]}),
         (StaleCaseError("The case changed since you opened it."), 409, {"detail": "The case changed since you opened it."}),
         (PermissionDenied("Only the assigned liaison."), 403, {"detail": "Only the assigned liaison."}),
     ],

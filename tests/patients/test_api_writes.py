@@ -434,3 +434,29 @@ def test_change_the_patient(nurse, nurse_teammate, case, api_for):
     assert api_for(nurse_teammate).put(url(case, "patient"), {**body, "version": 2}).status_code == 403
     case.patient.refresh_from_db()
     assert case.patient.last_name == "King"
+
+
+# --- a follow-up on the case --------------------------------------------------------------------
+
+
+def test_a_follow_up_on_the_case_goes_to_its_liaison(manager, nurse, case, api_for):
+    due = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
+    response = api_for(manager).post(url(case, "follow-ups"), {"title": "Call the daughter", "due_at": due.isoformat()})
+    assert response.status_code == 201
+    follow_up = case.follow_ups.get()
+    assert (follow_up.owner, follow_up.created_by, follow_up.title, follow_up.due_at) == (
+        nurse,
+        manager,
+        "Call the daughter",
+        due,
+    )
+    assert response.json()["id"] == follow_up.pk
+
+
+def test_a_follow_up_with_bad_input_or_by_an_outsider_writes_nothing(other_nurse, nurse, case, api_for):
+    assert api_for(nurse).post(url(case, "follow-ups"), {"title": ""}).status_code == 400
+    assert (
+        api_for(other_nurse).post(url(case, "follow-ups"), {"title": "x", "due_at": "2030-01-01T09:00"}).status_code
+        == 404
+    )
+    assert not case.follow_ups.exists()

@@ -123,7 +123,7 @@ API_ROWS = dict(
     [
         *(api_case(action) for action in (
             "accept", "admit", "assign", "cancel", "checklist", "communications", "consents", "coverages",
-            "decline", "discharge", "eligibility", "medications", "start-evaluation", "treatment-plan",
+            "decline", "discharge", "eligibility", "follow-ups", "medications", "start-evaluation", "treatment-plan",
         )),
         api_case("detail", get=CASE_PAGE, post=PHI_GET_ONLY),
         api_case("documents", get=CASE_PAGE, post=CASE_UPLOAD),
@@ -132,7 +132,7 @@ API_ROWS = dict(
         api_case("reconsent", item="consent"),
         api_case("coverage", post=PHI_GET_ONLY, item="coverage"),
         api_case("medication", post=PHI_GET_ONLY, item="medication"),
-        ("api:case-list", Row(get=api(PHI_SIDE), post=api(PHI_GET_ONLY))),
+        ("api:case-list", Row(get=api(PHI_SIDE), post=api(every(WRITE, msl=FORBIDDEN, msl_other=FORBIDDEN)))),
         ("api:patient-list", Row(get=api(PHI_SIDE), post=api(PHI_GET_ONLY))),
         ("api:patient-detail", Row(get=api(CASE_PAGE), post=api(PHI_GET_ONLY), kwargs=lambda w: {"pk": w.patient.pk})),
         *((f"api:{name}-list", Row(get=api(SIGNED_IN), post=api(MEDICAL_WRITE))) for name in (
@@ -143,7 +143,7 @@ API_ROWS = dict(
         api_medical("product-detail", "product", MEDICAL_SIDE),
         *((f"api:{name}-list", Row(get=api(MEDICAL_SIDE), post=api(MSL_WRITE))) for name in (
             "interaction", "insight", "inquiry")),
-        ("api:training-list", Row(get=api(MEDICAL_SIDE), post=api(MEDICAL_GET_ONLY))),
+        ("api:training-list", Row(get=api(MEDICAL_SIDE), post=api(MSL_WRITE))),
         ("api:interaction-bulk", Row(get=api(MEDICAL_GET_ONLY), post=api(MSL_WRITE))),
         *(api_medical(f"{name}-detail", name, MA_PAGE) for name in ("interaction", "insight", "inquiry", "training")),
         api_medical("insight-transition", "insight", MEDICAL_GET_ONLY, every(
