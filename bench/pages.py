@@ -158,6 +158,7 @@ PAGES: tuple[Page, ...] = (
     Page("api_physicians", "API: physicians", "/api/v1/physicians/", "msl", "list"),
     Page("api_interactions", "API: interactions", "/api/v1/interactions/", "msl", "list"),
     Page("api_cases", "API: cases", "/api/v1/cases/", "nurse", "list"),
+    Page("api_cases_manager", "API: cases (manager, four teams)", "/api/v1/cases/", "manager", "list"),
     Page("api_follow_ups", "API: follow-ups", "/api/v1/follow-ups/", "msl", "list"),
     Page("case", "Case page", "/patients/cases/{case_id}/", "nurse", "detail"),
     # The same page for a case with 20 documents (bench/load.py files them): one query more, at any number.
