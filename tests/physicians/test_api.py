@@ -635,6 +635,15 @@ def test_trials_read_by_both_sides_written_by_medical_affairs(api_for, msl, nurs
 
 
 @pytest.mark.parametrize("rows", [2, 12])
+def test_trial_list_query_count(api_for, nurse, rows, django_assert_num_queries):
+    for _ in range(rows):
+        ClinicalTrialFactory()
+    # token and user; the page of trials (product joined).
+    listed = count_queries(api_for(nurse), f"{API}/trials/", django_assert_num_queries, 2)
+    assert len(listed) == rows and {row["product_name"] for row in listed} != {None}
+
+
+@pytest.mark.parametrize("rows", [2, 12])
 def test_site_list_query_count(api_for, nurse, rows, django_assert_num_queries):
     trial = ClinicalTrialFactory()
     for _ in range(rows):
