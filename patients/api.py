@@ -592,19 +592,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
         data.setdefault("referral_received_at", timezone.now())
         # The page's form: its pickers (the liaisons and referral sources this user may choose).
         form = ReferralForm(data=data, user=user)
-        form_data = cleaned(form)
-        existing = services.referral_patient(
-            by=user, use_patient=form_data.get("use_patient"), use_mrn_patient=form_data.get("use_mrn_patient"),
-            mrn=form_data["mrn"],
-        )  # fmt: skip
+        cleaned(form)
+        existing = services.referral_patient(by=user, **form.patient_choice())
         try:
-            case = services.create_referral(
-                by=user,
-                case_fields=form.case_data(),
-                patient_fields=None if existing else form.patient_data(),
-                existing_patient=existing,
-                confirm_new=form_data.get("confirm_new", False),
-            )
+            case = services.create_referral(by=user, **form.referral(existing))
         except services.DuplicatePatientError as exc:
             dupes = exc.duplicates
             named = [p for p in (dupes.mrn_patient, *dupes.candidates) if p is not None]

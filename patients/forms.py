@@ -190,6 +190,24 @@ class ReferralForm(_Crispy, forms.Form):
     def case_data(self) -> dict:
         return {k: self.cleaned_data[k] for k in self.CASE_FIELDS}
 
+    def patient_choice(self) -> dict:
+        """services.referral_patient's arguments: the patient on file the referral names, if any."""
+        data = self.cleaned_data
+        return {
+            "use_patient": data.get("use_patient"),
+            "use_mrn_patient": data.get("use_mrn_patient"),
+            "mrn": data["mrn"],
+        }
+
+    def referral(self, existing) -> dict:
+        """services.create_referral's arguments: the patient's fields unless it joins `existing`."""
+        return {
+            "case_fields": self.case_data(),
+            "patient_fields": None if existing else self.patient_data(),
+            "existing_patient": existing,
+            "confirm_new": self.cleaned_data.get("confirm_new", False),
+        }
+
 
 class CaseDetailsForm(_Crispy, forms.ModelForm):
     autofocus = True

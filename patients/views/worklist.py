@@ -111,25 +111,14 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            existing = services.referral_patient(
-                by=user,
-                use_patient=data.get("use_patient"),
-                use_mrn_patient=data.get("use_mrn_patient"),
-                mrn=data["mrn"],
-            )
+            existing = services.referral_patient(by=user, **form.patient_choice())
         except ValidationError as exc:
             apply_errors(form, exc)
         if data.get("use_patient"):
             shown = existing  # a patient of another team's record (use_mrn_patient) is never shown
         if not form.errors:
             try:
-                case = services.create_referral(
-                    by=user,
-                    case_fields=form.case_data(),
-                    patient_fields=None if existing else form.patient_data(),
-                    existing_patient=existing,
-                    confirm_new=data.get("confirm_new", False),
-                )
+                case = services.create_referral(by=user, **form.referral(existing))
             except services.DuplicatePatientError as exc:
                 dupes = exc.duplicates
                 apply_errors(form, exc)
