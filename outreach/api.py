@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from liaison_crm.api.forms import cleaned
-from liaison_crm.api.viewsets import ViewSet
+from liaison_crm.api.viewsets import ID_MAX, ViewSet
 
 from . import selectors, services
 from .forms import FollowUpFilterForm, SnoozeForm
@@ -21,7 +21,6 @@ from .lookups import assignee_label
 from .models import FollowUp, FollowUpStatus, Notification
 
 # Ids are bigints: a larger number is a 400 from the serializer, never a database error.
-MAX_ID = 2**63 - 1
 
 
 # --- Follow-ups ----------------------------------------------------------------------------------
@@ -144,7 +143,7 @@ class SnoozeSerializer(serializers.Serializer):
 
 
 class ReassignSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The id of the new owner.")
+    owner = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="The id of the new owner.")
 
     def validate_owner(self, value: int):
         target = get_user_model().objects.filter(pk=value, is_active=True).first()

@@ -9,7 +9,6 @@ shows it, with that answer's one ACCESS entry."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.core.validators import EmailValidator
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -32,7 +31,7 @@ from documents.models import Document
 from liaison_crm.api.exceptions import service_errors
 from liaison_crm.api.filters import FilterBackend
 from liaison_crm.api.forms import cleaned
-from liaison_crm.api.viewsets import ViewSet
+from liaison_crm.api.viewsets import ID_MAX, ViewSet
 from outreach.api import FollowUpSerializer
 from outreach.models import FollowUp
 from physicians.models import Institution, Physician
@@ -69,7 +68,7 @@ from .models import (
 )
 
 TEXT = 10_000  # characters of a free-text field (a note, a summary): a paragraph, not a file
-ID = {"min_value": 1, "max_value": 2**63 - 1}
+ID = {"min_value": 1, "max_value": ID_MAX}
 VERSION = {"min_value": 1, "max_value": 2**31 - 1}
 ITEM = OpenApiParameter("item_pk", int, OpenApiParameter.PATH, description="The id of the case's record.")
 
@@ -624,8 +623,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSet):
     def _to_change(self) -> Case:
         """Visible (else 404) and changeable by this user (else 403), checked before any input."""
         case = self.get_object()
-        if not services.can_change_case(self.request.user, case):
-            raise PermissionDenied("Only the assigned liaison or a manager of the team may change this case.")
+        services.require_change(self.request.user, case)
         return case
 
     def _input(self, serializer_class) -> dict:

@@ -75,7 +75,7 @@ def can_change_case(user, case: Case) -> bool:
     return case.assigned_liaison_id == user.pk
 
 
-def _require_change(user, case: Case) -> None:
+def require_change(user, case: Case) -> None:
     if not can_change_case(user, case):
         raise PermissionDenied("Only the assigned liaison or a manager of the team may change this case.")
 
@@ -324,7 +324,7 @@ def create_referral(
 
 @transaction.atomic
 def update_case(*, case: Case, by, version: int | None, **fields) -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     for name, value in fields.items():
         setattr(case, name, value)
@@ -366,7 +366,7 @@ def assign_case(*, case: Case, liaison, by, version: int | None) -> Case:
 
 @transaction.atomic
 def start_evaluation(*, case: Case, by, version: int | None = None, note: str = "") -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     if case.stage != Stage.REFERRED:
         raise ValidationError(
@@ -408,7 +408,7 @@ def accept_blockers(case: Case, medications: Iterable[Medication] | None = None,
 
 @transaction.atomic
 def accept(*, case: Case, by, version: int | None = None, note: str = "") -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     if case.stage != Stage.EVALUATING:
         raise ValidationError(f"Cannot accept: the case is {case.get_stage_display().lower()}, not being evaluated.")
@@ -453,7 +453,7 @@ def admission_blockers(case: Case, consents: Iterable[Consent] | None = None, co
 def admit(
     *, case: Case, by, version: int | None = None, note: str = "", admitted_at: dt.datetime | None = None
 ) -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     if case.stage != Stage.ACCEPTED:
         raise ValidationError(f"Cannot admit: the case is {case.get_stage_display().lower()}, not accepted.")
@@ -473,7 +473,7 @@ def discharge(
     note: str = "",
     discharged_at: dt.datetime | None = None,
 ) -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     if case.stage != Stage.ADMITTED:
         raise ValidationError(f"Cannot discharge: the case is {case.get_stage_display().lower()}, not admitted.")
@@ -500,7 +500,7 @@ def discharge(
 
 @transaction.atomic
 def decline(*, case: Case, by, reason: str, version: int | None = None, note: str = "") -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     if case.stage not in PRE_ADMISSION_STAGES:
         raise ValidationError(
@@ -513,7 +513,7 @@ def decline(*, case: Case, by, reason: str, version: int | None = None, note: st
 
 @transaction.atomic
 def cancel(*, case: Case, by, version: int | None = None, note: str = "") -> Case:
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     if case.stage not in PRE_ADMISSION_STAGES:
         raise ValidationError(
@@ -680,7 +680,7 @@ def _sync_evaluated_at(case: Case, evaluation: Evaluation) -> None:
 
 
 def _open_evaluation(case: Case, by) -> Evaluation:
-    _require_change(by, case)
+    require_change(by, case)
     if case.stage != Stage.EVALUATING:
         raise ValidationError("The evaluation can be changed only while the case is being evaluated.")
     evaluation, _ = Evaluation.objects.select_for_update().get_or_create(case=case)
@@ -746,7 +746,7 @@ def _require_open(case: Case, what: str) -> None:
 
 @transaction.atomic
 def save_medication(*, case: Case, by, medication: Medication | None = None, **fields) -> Medication:
-    _require_change(by, case)
+    require_change(by, case)
     _require_open(case, "medications")
     medication = medication or Medication()
     medication.case = case
@@ -761,7 +761,7 @@ def save_medication(*, case: Case, by, medication: Medication | None = None, **f
 def save_coverage(
     *, case: Case, by, coverage: InsuranceCoverage | None = None, verified: bool = False, **fields
 ) -> InsuranceCoverage:
-    _require_change(by, case)
+    require_change(by, case)
     _require_open(case, "insurance coverage")
     coverage = coverage or InsuranceCoverage()
     coverage.case = case
@@ -793,7 +793,7 @@ def save_coverage(
 def save_treatment_plan(*, case: Case, by, **fields) -> TreatmentPlan:
     """The case's one treatment plan (goals, planned services or therapies, expected length of
     stay), recorded or updated."""
-    _require_change(by, case)
+    require_change(by, case)
     _require_open(case, "treatment plan")
     plan = TreatmentPlan.objects.select_for_update().filter(case=case).first() or TreatmentPlan()
     plan.case = case
@@ -807,7 +807,7 @@ def save_treatment_plan(*, case: Case, by, **fields) -> TreatmentPlan:
 
 @transaction.atomic
 def add_consent(*, case: Case, by, form: ConsentForm, procedure: str, required: bool = True) -> Consent:
-    _require_change(by, case)
+    require_change(by, case)
     _require_open(case, "consents")
     if form.kind == ConsentKind.RESEARCH:
         required = False  # a trial's consent is the trial's business, never an admission blocker
@@ -982,7 +982,7 @@ def reconsent(
 ) -> Consent:
     """Renew a consent signed on an old form version, or withdrawn: a NEW consent on the form's
     current version, with every safeguard of a signature, that supersedes the old one."""
-    _require_change(by, case)
+    require_change(by, case)
     _require_open(case, "consents")
     _lock_consent(consent, case)
     refusal = reconsent_refusal(consent, case)
@@ -1049,7 +1049,7 @@ def update_consent(
     Signing a consent that was signed on an old form version or withdrawn is a re-consent: a new
     consent replaces it (see `reconsent`), so the record of what was signed stays as it was. A
     consent signed on the current version supersedes the case's earlier ones of its form."""
-    _require_change(by, case)
+    require_change(by, case)
     _require_open(case, "consents")
     _lock_consent(consent, case)
     previous = consent.status
@@ -1156,7 +1156,7 @@ def update_consent(
 
 @transaction.atomic
 def log_communication(*, case: Case, by, channel: str, parties: str, summary: str, occurred_at=None) -> Communication:
-    _require_change(by, case)
+    require_change(by, case)
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "A communication cannot be logged in the future."})
@@ -1175,7 +1175,7 @@ def log_communication(*, case: Case, by, channel: str, parties: str, summary: st
 @transaction.atomic
 def update_patient(*, patient: Patient, case: Case, by, version: int | None = None, **fields) -> Patient:
     """Demographics are edited from a case the user may change (optimistic lock on the case)."""
-    _require_change(by, case)
+    require_change(by, case)
     _lock(case, version)
     case.version += 1
     case.save(update_fields=["version", "updated_at"])
@@ -1190,6 +1190,6 @@ def update_patient(*, patient: Patient, case: Case, by, version: int | None = No
 def add_case_follow_up(*, case: Case, by, title: str, due_at: dt.datetime, notes: str = ""):
     from outreach.services import create_follow_up
 
-    _require_change(by, case)
+    require_change(by, case)
     owner = case.assigned_liaison or by
     return create_follow_up(owner=owner, title=title, due_at=due_at, notes=notes, case=case, created_by=by)

@@ -24,7 +24,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import User
 from liaison_crm.api.forms import cleaned, form_errors
-from liaison_crm.api.viewsets import ViewSet
+from liaison_crm.api.viewsets import ID_MAX, ViewSet
 
 from . import selectors, services
 from .choices import DeliveryMethod, InsightStatus, Sentiment, SiteStatus, Theme
@@ -74,7 +74,6 @@ NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 BULK_MAX = 100
 # A free-text field of the forms is a TextField (no max_length): the API bounds it anyway.
 TEXT_MAX = 20_000
-ID_MAX = 2**63 - 1
 LIST_MAX = 100
 
 

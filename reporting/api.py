@@ -18,12 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from liaison_crm.api.viewsets import ID_MAX
+
 from .filters import RANGE_CHOICES, ReportScope, resolve_scope
 from .widgets import CLINICAL, JOINED, MSL, REGISTRY, Widget
 
 WIDGET_KEYS = list(REGISTRY)
 SIDES = [MSL, CLINICAL, JOINED]
-MAX_ID = 2**63 - 1
 # Wide enough for any real period, and far from the calendar's ends (a range's exclusive end is
 # the day after `date_to`, which past 9999-12-31 does not exist).
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
@@ -47,11 +48,11 @@ class ReportFiltersSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, validators=[_bounded])
     date_to = serializers.DateField(required=False, validators=[_bounded])
     team = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, help_text="One of your teams (managers, administrators)."
+        min_value=1, max_value=ID_MAX, required=False, help_text="One of your teams (managers, administrators)."
     )
     person = serializers.IntegerField(
         min_value=1,
-        max_value=MAX_ID,
+        max_value=ID_MAX,
         required=False,
         help_text="An MSL or clinical liaison of your teams (managers, administrators).",
     )

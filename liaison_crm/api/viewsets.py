@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+# The largest id a PostgreSQL bigint holds: the bound of every id a request body or filter names.
+ID_MAX = 2**63 - 1
+
 
 class VisibleViewSetMixin:
     """A resource's rows start from `model.objects.visible_to(user)`, so a record outside the
@@ -20,10 +23,6 @@ class VisibleViewSetMixin:
 
     def scoped(self, qs: QuerySet) -> QuerySet:
         return qs
-
-
-class ReadOnlyViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    pass
 
 
 class ViewSet(VisibleViewSetMixin, viewsets.GenericViewSet):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -28,8 +28,7 @@ def case_for(request: HttpRequest, pk: int, detail: bool = False) -> Case:
 def case_to_change(request: HttpRequest, pk: int) -> Case:
     """Visible (else 404) and changeable by this user (else 403), checked before any input."""
     case = case_for(request, pk)
-    if not services.can_change_case(request.user, case):
-        raise PermissionDenied("Only the assigned liaison or a manager of the team may change this case.")
+    services.require_change(request.user, case)
     return case
 
 
